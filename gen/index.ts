@@ -1,0 +1,2 @@
+// placeholder until buf generate runs
+export {};

@@ -1,0 +1,3 @@
+export * from "./errors.js";
+export * from "./grpc.js";
+export * from "./identifiers.js";
