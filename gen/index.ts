@@ -1,2 +1,3 @@
-// placeholder until buf generate runs
+// Generated modules are imported by path, e.g.
+// "@containerd-ts/gen/containerd/services/containers/v1/containers_pb.js".
 export {};
