@@ -65,12 +65,21 @@ test("|quoted| and /quoted/ values only after ~=", () => {
   assert.deepEqual(ids(["id~=|^w.b-[0-9]$|"]), ["web-1"]);
   // as in containerd, a regexp escape needs a doubled backslash inside quotes
   assert.deepEqual(ids(["id~=|^web-\\\\d$|"]), ["web-1"]);
-  assert.throws(() => parseFilter("id~=|\\d|"), (e) => kindOf(e) === ErrorKind.InvalidArgument);
+  assert.throws(
+    () => parseFilter("id~=|\\d|"),
+    (e) => kindOf(e) === ErrorKind.InvalidArgument,
+  );
   assert.deepEqual(ids(["runtime.name~=/runsc/"]), ["db"]);
   assert.deepEqual(ids(["id~=|a\\|b|"], [{ id: "a|b" }, { id: "c" }]), ["a|b"]);
-  assert.throws(() => parseFilter("id==|web|"), (e) => kindOf(e) === ErrorKind.InvalidArgument);
+  assert.throws(
+    () => parseFilter("id==|web|"),
+    (e) => kindOf(e) === ErrorKind.InvalidArgument,
+  );
   // a bare slash opens a quote, so topics must be written in double quotes
-  assert.throws(() => parseFilter("topic==/tasks/exit"), (e) => kindOf(e) === ErrorKind.InvalidArgument);
+  assert.throws(
+    () => parseFilter("topic==/tasks/exit"),
+    (e) => kindOf(e) === ErrorKind.InvalidArgument,
+  );
   assert.ok(parseFilter('topic=="/tasks/exit"'));
 });
 
@@ -94,12 +103,28 @@ test("presence selectors", () => {
 
 test("whitespace around operators is allowed, not before a comma", () => {
   assert.deepEqual(ids(["id == db"]), ["db"]);
-  assert.throws(() => parseFilter("id==db ,image"), (e) => kindOf(e) === ErrorKind.InvalidArgument);
+  assert.throws(
+    () => parseFilter("id==db ,image"),
+    (e) => kindOf(e) === ErrorKind.InvalidArgument,
+  );
 });
 
 test("syntax errors are InvalidArgument", () => {
-  for (const bad of ["id==", "==x", "id=x", "id<>x", "labels.", 'labels."a', "id==a,", "id~=|abc"]) {
-    assert.throws(() => parseFilters([bad]), (e) => kindOf(e) === ErrorKind.InvalidArgument, bad);
+  for (const bad of [
+    "id==",
+    "==x",
+    "id=x",
+    "id<>x",
+    "labels.",
+    'labels."a',
+    "id==a,",
+    "id~=|abc",
+  ]) {
+    assert.throws(
+      () => parseFilters([bad]),
+      (e) => kindOf(e) === ErrorKind.InvalidArgument,
+      bad,
+    );
   }
 });
 

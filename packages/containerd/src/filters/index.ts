@@ -1,3 +1,11 @@
 export { parseFilter, parseFilters } from "./parser.js";
-export { always, AllOf, AnyOf, Selector, type Adaptor, type Filter, type Operator } from "./filter.js";
+export {
+  always,
+  AllOf,
+  AnyOf,
+  Selector,
+  type Adaptor,
+  type Filter,
+  type Operator,
+} from "./filter.js";
 export { mapField, messageAdaptor, nonEmpty } from "./adaptors.js";

@@ -29,7 +29,8 @@ class Parser {
     for (;;) {
       const next = this.scanner.peek();
       if (next === EOF) break;
-      if (next !== COMMA) throw this.error(this.scanner.ppos, `unexpected input: ${String.fromCodePoint(next)}`);
+      if (next !== COMMA)
+        throw this.error(this.scanner.ppos, `unexpected input: ${String.fromCodePoint(next)}`);
       const t = this.scanner.scan();
       if (t.tok !== Tok.Separator) throw this.error(t.pos, "expected a separator");
       all.push(this.selector());
