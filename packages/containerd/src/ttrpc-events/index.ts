@@ -1,0 +1,2 @@
+export { EventsTtrpcServer, type EventForwarder, type ForwardedEnvelope } from "./server.js";
+export { ExitDeduper } from "./dedupe.js";
