@@ -9,6 +9,7 @@ import { Status } from "@containerd-ts/gen/containerd/v1/types/task_pb.js";
 import { EventsTtrpcServer, type ForwardedEnvelope } from "../ttrpc-events/index.js";
 import { RuntimeManager } from "./manager.js";
 import { resolveShimBinary } from "./binary.js";
+import { recoverTasks } from "./recovery.js";
 import { busyboxSpec, makeBusyboxRootfs, removeCgroupParent } from "./test-support.js";
 import { mountsUnder } from "./mounts.js";
 
@@ -154,3 +155,82 @@ test("second create of the same task is AlreadyExists", { skip: !canRun }, async
     await h.close();
   }
 });
+
+test(
+  "restart recovery: live shim reconnects, dead shim is cleaned up with exit events",
+  { skip: !canRun },
+  async () => {
+    const h = await harness();
+    const mk = () =>
+      new RuntimeManager({
+        root: join(h.dir, "root"),
+        state: join(h.dir, "state"),
+        address: join(h.dir, "containerd.sock"),
+        events: {
+          publish: async (ns, topic, event) => void h.published.push({ ns, topic, event }),
+        },
+        shimLog: () => {},
+      });
+    let second: RuntimeManager | undefined;
+    try {
+      for (const id of ["live1", "dead1"]) {
+        await h.manager.create("rt-test", id, {
+          runtime: "io.containerd.runc.v2",
+          spec: spec(h.rootfs, id, ["/bin/sleep", "1000"]),
+        });
+        await h.manager.mustGet("rt-test", id).start();
+      }
+      const { shimPid } = await h.manager.mustGet("rt-test", "dead1").connectTask();
+      // the daemon "dies": connections drop, shims stay
+      h.manager.close();
+      process.kill(shimPid, "SIGKILL");
+      second = mk();
+      const report = await recoverTasks(second, { concurrency: 2, deadlineMs: 20_000 });
+      assert.deepEqual(report.reconnected, ["rt-test/live1"]);
+      assert.deepEqual(report.cleaned, ["rt-test/dead1"]);
+      assert.equal(second.get("rt-test", "dead1"), undefined);
+      assert.ok(!existsSync(join(second.roots.state, "rt-test", "dead1")));
+      const topics = h.published.filter((p) => p.ns === "rt-test").map((p) => p.topic);
+      assert.deepEqual(topics, ["/tasks/exit", "/tasks/delete"]);
+
+      const live = second.mustGet("rt-test", "live1");
+      assert.equal((await live.state()).status, Status.RUNNING);
+      const waiting = live.wait("");
+      await live.kill("", 9, false);
+      assert.equal((await waiting).exitStatus, 137);
+      await second.delete("rt-test", "live1");
+      assert.ok(!existsSync(join(second.roots.state, "rt-test", "live1")));
+    } finally {
+      second?.close();
+      await h.close();
+    }
+  },
+);
+
+test(
+  "a shim that dies under a running daemon is cleaned up with exit events",
+  { skip: !canRun },
+  async () => {
+    const h = await harness();
+    try {
+      await h.manager.create("rt-test", "crash1", {
+        runtime: "io.containerd.runc.v2",
+        spec: spec(h.rootfs, "crash1", ["/bin/sleep", "1000"]),
+      });
+      const task = h.manager.mustGet("rt-test", "crash1");
+      await task.start();
+      const { shimPid } = await task.connectTask();
+      process.kill(shimPid, "SIGKILL");
+      for (let i = 0; i < 200 && h.published.length < 2; i++)
+        await new Promise((r) => setTimeout(r, 25));
+      assert.deepEqual(
+        h.published.map((p) => p.topic),
+        ["/tasks/exit", "/tasks/delete"],
+      );
+      assert.equal(h.manager.get("rt-test", "crash1"), undefined);
+      assert.ok(!existsSync(task.bundle.path));
+    } finally {
+      await h.close();
+    }
+  },
+);

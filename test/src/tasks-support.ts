@@ -1,0 +1,232 @@
+import { spawn, spawnSync, execFileSync, type ChildProcess } from "node:child_process";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  rmdirSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Helpers of the tasks e2e tests: a containerd-ts daemon on a temp root, the real ctr. */
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const REPO = resolve(here, "..", "..");
+export const DAEMON_MAIN = join(REPO, "packages", "containerd", "dist", "main.js");
+
+export const isRoot = process.getuid?.() === 0;
+export const hasCtr = spawnSync("ctr", ["--version"]).status === 0;
+export const hasRuncShim =
+  spawnSync("sh", ["-c", "command -v containerd-shim-runc-v2"]).status === 0;
+export const hasTsShim =
+  spawnSync("sh", ["-c", "command -v containerd-shim-ts-v2"], {
+    env: { ...process.env, PATH: `${process.env.PATH}:${join(REPO, "node_modules", ".bin")}` },
+  }).status === 0;
+
+export interface CtrResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export class Daemon {
+  proc: ChildProcess | undefined;
+  readonly address: string;
+  readonly root: string;
+  readonly state: string;
+  log = "";
+
+  constructor(readonly dir: string) {
+    this.address = join(dir, "containerd.sock");
+    this.root = join(dir, "root");
+    this.state = join(dir, "state");
+  }
+
+  async start(): Promise<void> {
+    rmSync(this.address, { force: true });
+    const proc = spawn(
+      process.execPath,
+      [DAEMON_MAIN, "--address", this.address, "--root", this.root, "--state", this.state],
+      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PATH: testPath() } },
+    );
+    this.proc = proc;
+    proc.stdout?.on("data", (b: Buffer) => (this.log += b.toString()));
+    proc.stderr?.on("data", (b: Buffer) => (this.log += b.toString()));
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null) throw new Error(`daemon exited ${proc.exitCode}: ${this.log}`);
+      if (existsSync(this.address) && (await this.ctr(["version"])).code === 0) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`daemon did not come up: ${this.log}`);
+  }
+
+  /** SIGKILL (crash) or SIGTERM (clean stop), waiting for the exit. */
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once("exit", r));
+    proc.kill(signal);
+    await exited;
+  }
+
+  ctr(
+    args: string[],
+    o: { input?: string; ns?: string; timeoutMs?: number } = {},
+  ): Promise<CtrResult> {
+    return runCtr(["-a", this.address, "-n", o.ns ?? "default", ...args], o);
+  }
+}
+
+export function testPath(): string {
+  return `${process.env.PATH}:${join(REPO, "node_modules", ".bin")}`;
+}
+
+export function runCtr(
+  args: string[],
+  o: { input?: string; timeoutMs?: number } = {},
+): Promise<CtrResult> {
+  return new Promise((resolvePromise) => {
+    const child = spawn("ctr", args, { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), o.timeoutMs ?? 60_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+    child.stdin.on("error", () => {});
+    if (o.input !== undefined) child.stdin.end(o.input);
+    else child.stdin.end();
+  });
+}
+
+export function makeRootfs(dir: string): string {
+  const rootfs = join(dir, "rootfs");
+  execFileSync(join(REPO, "scripts", "make-rootfs.sh"), [rootfs], { stdio: "ignore" });
+  return rootfs;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Pids whose command line mentions `needle` (shims and containers started for a test dir). */
+export function pidsMentioning(needle: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, "utf8");
+      if (cmd.includes(needle)) out.push(Number(name));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/** Shim processes whose cwd is a bundle under `stateDir`. */
+export function shimPidsUnder(stateDir: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readlinkSync(`/proc/${name}/cwd`).startsWith(stateDir)) out.push(Number(name));
+    } catch {
+      // gone or not ours
+    }
+  }
+  return out;
+}
+
+export function zombiesUnder(ppids: number[]): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (fields[0] === "Z" && ppids.includes(Number(fields[1]))) out.push(Number(name));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+export function mountsUnder(dir: string): string[] {
+  return readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[4] ?? "")
+    .filter((p) => p.startsWith(dir));
+}
+
+/** Cgroup dirs named after a namespace (runc's `/<ns>/<id>`), in every v1 hierarchy and v2. */
+export function cgroupsOf(ns: string): string[] {
+  const out: string[] = [];
+  for (const h of readdirSync("/sys/fs/cgroup")) {
+    const d = join("/sys/fs/cgroup", h, ns);
+    if (existsSync(d)) {
+      for (const child of readdirSync(d, { withFileTypes: true })) {
+        if (child.isDirectory()) out.push(join(d, child.name));
+      }
+    }
+  }
+  return out;
+}
+
+export function removeCgroups(ns: string): void {
+  for (const h of readdirSync("/sys/fs/cgroup")) {
+    const d = join("/sys/fs/cgroup", h, ns);
+    if (!existsSync(d)) continue;
+    for (const child of readdirSync(d, { withFileTypes: true })) {
+      if (child.isDirectory()) rmdirSafe(join(d, child.name));
+    }
+    rmdirSafe(d);
+  }
+}
+
+function rmdirSafe(p: string): void {
+  try {
+    rmdirSync(p);
+  } catch {
+    // busy or gone
+  }
+}
+
+/**
+ * Teardown that never throws: kill what the daemon left running (the shims we caused and
+ * their containers), stop the daemon, unmount, remove cgroups and the temp dir.
+ */
+export async function teardown(d: Daemon | undefined, dir: string, ns: string): Promise<void> {
+  if (d) {
+    const tasks = await d
+      .ctr(["tasks", "ls", "-q"], { ns, timeoutMs: 10_000 })
+      .catch(() => undefined);
+    for (const id of tasks?.stdout.split("\n").filter((s) => s.trim() !== "") ?? []) {
+      await d.ctr(["tasks", "kill", "-a", "-s", "SIGKILL", id], { ns, timeoutMs: 10_000 });
+      await d.ctr(["tasks", "rm", "-f", id], { ns, timeoutMs: 10_000 });
+    }
+    await d.stop("SIGTERM").catch(() => {});
+  }
+  for (const pid of shimPidsUnder(dir)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+  for (const m of mountsUnder(dir).sort((a, b) => b.length - a.length)) {
+    spawnSync("umount", ["-l", m]);
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  removeCgroups(ns);
+  rmSync(dir, { recursive: true, force: true });
+}
