@@ -1,8 +1,4 @@
 import { readFile } from "node:fs/promises";
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-
-const execFileAsync = promisify(execFile);
 
 /** Mount points at or below `dir`, deepest first (the order they must be unmounted in). */
 export async function mountsUnder(dir: string): Promise<string[]> {
@@ -36,9 +32,10 @@ export async function unmountAll(dir: string): Promise<void> {
   for (let round = 0; round < 8; round++) {
     const targets = await mountsUnder(dir);
     if (targets.length === 0) return;
+    const { libc, MNT_DETACH } = await import("@containerd-ts/sys");
     for (const target of targets) {
       try {
-        await execFileAsync("umount", ["-l", target]);
+        libc().umount2(target, MNT_DETACH);
       } catch {
         // raced with another unmount or already gone; the next round re-reads mountinfo
       }

@@ -1,10 +1,8 @@
-import { execFile } from "node:child_process";
 import { constants, open, promises as fsp } from "node:fs";
 import { Socket } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 
-const execFileAsync = promisify(execFile);
 const openAsync = promisify(open);
 
 /** Where a shim's log lines go: the daemon's stderr by default, as containerd copies them. */
@@ -22,8 +20,9 @@ async function ensureFifo(path: string): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
-  // Node has no mkfifo(3); one small process start, once per container
-  await execFileAsync("mkfifo", ["-m", "0700", path]);
+  // Node has no mkfifo(3); the libc layer is loaded on first use (a process start costs ~10 ms)
+  const { libc } = await import("@containerd-ts/sys");
+  libc().mkfifo(path, 0o700);
 }
 
 /**
