@@ -1,0 +1,313 @@
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import {
+  errAlreadyExists,
+  errFailedPrecondition,
+  errNotFound,
+  isNotFound,
+  validateIdentifier,
+} from "@containerd-ts/errdefs";
+import { cgroupV1Paths, type CgroupPaths } from "./cgroups.js";
+import { killError, runtimeError, RUNTIME_TIMEOUTS, withDeadline } from "./deadline.js";
+import { mountOne, unmountAll, type MountSpec } from "./mounts.js";
+import { decodeOptions, writeBundleOptions } from "./options.js";
+import { execPidFile, initPidFile, readPidFile } from "./paths.js";
+import { ProcessIO } from "./process-io.js";
+import { ShimProcess } from "./process.js";
+import { runtimeConfig, type OciRuntime, type RuntimeFactory } from "./runtime.js";
+import type { StdioPaths } from "./stdio.js";
+import type { ShimSys } from "./sys.js";
+import type { Any } from "@bufbuild/protobuf/wkt";
+
+export interface CreateParams {
+  id: string;
+  bundle: string;
+  namespace: string;
+  rootfs: MountSpec[];
+  stdio: StdioPaths;
+  options: Any | undefined;
+  checkpoint: string;
+}
+
+/**
+ * One container in the shim: its init process, its exec'd processes, the runtime that drives
+ * it and what Create set up (rootfs mounts). Operations check the lifecycle table first, then
+ * call the runtime with a deadline.
+ */
+export class Container {
+  readonly execs = new Map<string, ShimProcess>();
+  private readonly reserved = new Set<string>();
+  cgroups: CgroupPaths = new Map();
+
+  private constructor(
+    readonly id: string,
+    readonly bundle: string,
+    readonly init: ShimProcess,
+    readonly runtime: OciRuntime,
+    private readonly sys: ShimSys,
+    /** the rootfs directory the shim mounted, to unmount on delete ("" when none) */
+    private readonly mountedRootfs: string,
+    /** kill every process when init exits (no private pid namespace) */
+    readonly killAllOnExit: boolean,
+  ) {}
+
+  /** Mounts the rootfs, runs `runtime create`, wires stdio; on failure leaves nothing behind. */
+  static async create(p: CreateParams, sys: ShimSys, factory: RuntimeFactory): Promise<Container> {
+    validateIdentifier(p.id, "id");
+    if (p.checkpoint)
+      throw errFailedPrecondition(
+        "restore from a checkpoint is not supported: CRIU is not available",
+      );
+    const opts = decodeOptions(p.options);
+    const runtime = await factory(runtimeConfig(p.bundle, p.namespace, opts));
+    let rootfs = "";
+    let io: ProcessIO | undefined;
+    try {
+      if (p.rootfs.length > 0) {
+        rootfs = join(p.bundle, "rootfs");
+        mkdirSync(rootfs, { recursive: true, mode: 0o711 });
+      }
+      writeBundleOptions(p.bundle, opts);
+      for (const m of p.rootfs) mountOne(sys, m, rootfs);
+      io = await ProcessIO.prepare(sys, p.stdio);
+      const pidFile = initPidFile(p.bundle);
+      try {
+        await withDeadline(
+          runtime.create(p.id, {
+            bundle: p.bundle,
+            pidFile,
+            noPivot: opts.noPivotRoot || undefined,
+            noNewKeyring: opts.noNewKeyring || undefined,
+            ...io.runtimeOptions,
+          }),
+          RUNTIME_TIMEOUTS.create,
+          "runtime create",
+        );
+      } catch (e) {
+        throw runtimeError(e, "OCI runtime create failed");
+      }
+      await io.established();
+      const init = new ShimProcess(p.id, "", p.stdio);
+      init.io = io;
+      init.pid = readPidFile(pidFile);
+      const c = new Container(
+        p.id,
+        p.bundle,
+        init,
+        runtime,
+        sys,
+        rootfs,
+        shouldKillAllOnExit(p.bundle),
+      );
+      c.cgroups = cgroupV1Paths(init.pid);
+      return c;
+    } catch (e) {
+      io?.close();
+      if (rootfs) {
+        try {
+          unmountAll(sys, rootfs);
+        } catch {
+          // reported by the original error
+        }
+      }
+      throw e;
+    }
+  }
+
+  /** The init ("" ) or an exec'd process; NotFound for an unknown exec id. */
+  process(execId: string): ShimProcess {
+    if (execId === "") return this.init;
+    const p = this.execs.get(execId);
+    if (!p) throw errNotFound(`process does not exist ${execId}`);
+    return p;
+  }
+
+  all(): ShimProcess[] {
+    return [this.init, ...this.execs.values()];
+  }
+
+  byPid(pid: number): ShimProcess | undefined {
+    return this.all().find((p) => p.pid === pid && p.pid !== 0);
+  }
+
+  async startInit(): Promise<void> {
+    this.init.check("start");
+    try {
+      await withDeadline(this.runtime.start(this.id), RUNTIME_TIMEOUTS.start, "runtime start");
+    } catch (e) {
+      throw runtimeError(e, "OCI runtime start failed");
+    }
+    if (this.init.state === "created") this.init.transition("start");
+    if (this.cgroups.size === 0) this.cgroups = cgroupV1Paths(this.init.pid);
+  }
+
+  /** Registers an exec'd process (nothing runs until Start). */
+  addExec(execId: string, stdio: StdioPaths, spec: Record<string, unknown>): ShimProcess {
+    validateIdentifier(execId, "exec id");
+    if (this.execs.has(execId) || this.reserved.has(execId)) throw errAlreadyExists(`id ${execId}`);
+    this.init.check("exec");
+    const p = new ShimProcess(execId, execId, stdio);
+    p.spec = { ...spec, terminal: stdio.terminal };
+    this.execs.set(execId, p);
+    return p;
+  }
+
+  /** `runtime exec --detach`; returns once the pid is known. */
+  async startExec(p: ShimProcess): Promise<void> {
+    p.check("start");
+    this.init.check("exec");
+    const io = await ProcessIO.prepare(this.sys, p.stdio);
+    const pidFile = execPidFile(this.bundle, p.execId);
+    try {
+      try {
+        await withDeadline(
+          this.runtime.exec(this.id, p.spec ?? {}, { pidFile, detach: true, ...io.runtimeOptions }),
+          RUNTIME_TIMEOUTS.exec,
+          "runtime exec",
+        );
+      } catch (e) {
+        throw runtimeError(e, "OCI runtime exec failed");
+      }
+      await io.established();
+      p.pid = readPidFile(pidFile);
+      p.io = io;
+    } catch (e) {
+      io.close();
+      throw e;
+    }
+    if (p.state === "created") p.transition("start");
+  }
+
+  async kill(p: ShimProcess, signal: number, all: boolean): Promise<void> {
+    p.check("kill");
+    if (p.isInit) {
+      try {
+        await withDeadline(
+          this.runtime.kill(this.id, signal, { all }),
+          RUNTIME_TIMEOUTS.quick,
+          "runtime kill",
+        );
+      } catch (e) {
+        throw killError(e);
+      }
+      return;
+    }
+    if (p.pid === 0) throw errFailedPrecondition("process not created");
+    if (p.hasExited) throw errNotFound("process already finished");
+    try {
+      this.sys.kill(p.pid, signal);
+    } catch (e) {
+      throw killError(e);
+    }
+  }
+
+  /** Delete of the init: `runtime delete`, stdio closed, rootfs unmounted. */
+  async deleteInit(): Promise<void> {
+    const p = this.init;
+    p.check("delete");
+    await p.io?.drain(2000);
+    let err: unknown;
+    try {
+      await withDeadline(this.runtime.delete(this.id), RUNTIME_TIMEOUTS.delete, "runtime delete");
+    } catch (e) {
+      // the runtime may have removed it already (a checkpoint does); we still hold the rest
+      if (!isNotFound(e) && !/does not exist/.test(String((e as Error).message))) {
+        err = runtimeError(e, "failed to delete task");
+      }
+    }
+    p.io?.close();
+    if (this.mountedRootfs) {
+      try {
+        unmountAll(this.sys, this.mountedRootfs);
+      } catch (e) {
+        err ??= e;
+      }
+    }
+    if (err) throw err;
+    p.transition("delete");
+  }
+
+  async deleteExec(p: ShimProcess): Promise<void> {
+    p.check("delete");
+    await p.io?.drain(2000);
+    p.io?.close();
+    rmSync(execPidFile(this.bundle, p.execId), { force: true });
+    p.transition("delete");
+    this.execs.delete(p.execId);
+  }
+
+  async pause(): Promise<void> {
+    const p = this.init;
+    p.check("pause");
+    p.pausing = true;
+    try {
+      await withDeadline(this.runtime.pause(this.id), RUNTIME_TIMEOUTS.quick, "runtime pause");
+    } catch (e) {
+      throw runtimeError(e, "OCI runtime pause failed");
+    } finally {
+      p.pausing = false;
+    }
+    if (p.state === "running") p.transition("pause");
+  }
+
+  async resume(): Promise<void> {
+    const p = this.init;
+    p.check("resume");
+    try {
+      await withDeadline(this.runtime.resume(this.id), RUNTIME_TIMEOUTS.quick, "runtime resume");
+    } catch (e) {
+      throw runtimeError(e, "OCI runtime resume failed");
+    }
+    if (p.state === "paused") p.transition("resume");
+  }
+
+  async update(resources: object): Promise<void> {
+    this.init.check("update");
+    try {
+      await withDeadline(
+        this.runtime.update(this.id, resources),
+        RUNTIME_TIMEOUTS.quick,
+        "runtime update",
+      );
+    } catch (e) {
+      throw runtimeError(e, "OCI runtime update failed");
+    }
+  }
+
+  async pids(): Promise<number[]> {
+    try {
+      return await withDeadline(this.runtime.ps(this.id), RUNTIME_TIMEOUTS.quick, "runtime ps");
+    } catch (e) {
+      throw runtimeError(e, "failed to list processes");
+    }
+  }
+
+  async checkpoint(o: {
+    imagePath: string;
+    workPath?: string;
+    leaveRunning: boolean;
+  }): Promise<void> {
+    this.init.check("checkpoint");
+    try {
+      await withDeadline(
+        this.runtime.checkpoint(this.id, o),
+        RUNTIME_TIMEOUTS.checkpoint,
+        "runtime checkpoint",
+      );
+    } catch (e) {
+      throw runtimeError(e, "OCI runtime checkpoint failed");
+    }
+  }
+}
+
+/** True unless the spec gives the container its own pid namespace (runc shim's rule). */
+export function shouldKillAllOnExit(bundle: string): boolean {
+  try {
+    const spec = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as {
+      linux?: { namespaces?: Array<{ type?: string; path?: string }> };
+    };
+    return !(spec.linux?.namespaces ?? []).some((n) => n.type === "pid" && !n.path);
+  } catch {
+    return true;
+  }
+}

@@ -1,0 +1,69 @@
+import { ConsoleCopy, ConsoleSocket } from "./console.js";
+import type { RuntimeIO } from "./runtime.js";
+import { PipeIO, type StdioPaths } from "./stdio.js";
+import type { ShimSys } from "./sys.js";
+
+/**
+ * One process's stdio across its life: prepared before the runtime call (FIFO fds or a console
+ * socket), finished after it (close the shim's copies, or receive the pty master and start
+ * copying), then CloseIO, resize, drain and close.
+ */
+export class ProcessIO {
+  private pipe: PipeIO | undefined;
+  private socket: ConsoleSocket | undefined;
+  private console: ConsoleCopy | undefined;
+
+  private constructor(
+    private readonly sys: ShimSys,
+    readonly paths: StdioPaths,
+  ) {}
+
+  static async prepare(sys: ShimSys, paths: StdioPaths): Promise<ProcessIO> {
+    const io = new ProcessIO(sys, paths);
+    if (paths.terminal) io.socket = await ConsoleSocket.create(sys);
+    else io.pipe = PipeIO.open(paths);
+    return io;
+  }
+
+  /** What the runtime call gets: its stdio fds, or the console socket path. */
+  get runtimeOptions(): { io?: RuntimeIO; consoleSocket?: string } {
+    return this.socket ? { consoleSocket: this.socket.path } : { io: this.pipe!.runtimeIO };
+  }
+
+  /** After a successful runtime create/exec. */
+  async established(): Promise<void> {
+    if (this.pipe) {
+      this.pipe.closeAfterStart();
+      return;
+    }
+    const socket = this.socket!;
+    try {
+      const master = await socket.receiveMaster();
+      this.console = new ConsoleCopy(this.sys, master, this.paths);
+    } finally {
+      socket.close();
+      this.socket = undefined;
+    }
+  }
+
+  closeStdin(): void {
+    this.pipe?.closeStdin();
+    this.console?.closeStdin();
+  }
+
+  resize(width: number, height: number): void {
+    this.console?.resize(width, height);
+  }
+
+  /** Gives the output copy a moment to finish before Delete tears it down. */
+  async drain(timeoutMs: number): Promise<void> {
+    await this.console?.wait(timeoutMs);
+  }
+
+  close(): void {
+    this.pipe?.close();
+    this.socket?.close();
+    this.console?.close();
+    this.socket = undefined;
+  }
+}
