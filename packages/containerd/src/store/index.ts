@@ -11,6 +11,7 @@ import { NamespaceTable } from "./namespaces.js";
 export type * from "./types.js";
 export type { EventRange } from "./events.js";
 export { MIGRATIONS, migrate, schemaVersion, type Migration } from "./migrations.js";
+export { applyLabelPaths, dropEmpty } from "./labels.js";
 export { acquireRootLock, type RootLock } from "./root-lock.js";
 
 export const META_DB = "meta.db";
