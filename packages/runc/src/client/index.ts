@@ -1,0 +1,12 @@
+export { RuncClient } from "./runc-client.js";
+export { RuncError, lastLogError } from "./errors.js";
+export type {
+  RuncClientOptions,
+  RuncIO,
+  RuncState,
+  RuncVersion,
+  CreateOptions,
+  ExecOptions,
+  CheckpointOptions,
+  RestoreOptions,
+} from "./types.js";
