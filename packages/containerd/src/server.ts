@@ -261,7 +261,13 @@ async function listen(
       );
     },
   });
-  const server = http2.createServer({}, handler);
+  // nghttp2 refuses (ENHANCE_YOUR_CALM) once a session buffers more than maxSessionMemory
+  // MB; leave room for a full-size message so the size cap answers ResourceExhausted.
+  const maxSessionMemory = Math.max(
+    10,
+    2 * Math.ceil(ctx.config.maxRecvMessageSize / (1 << 20)) + 8,
+  );
+  const server = http2.createServer({ maxSessionMemory }, handler);
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (s) => {
     sessions.add(s);

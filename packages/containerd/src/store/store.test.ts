@@ -214,3 +214,17 @@ test("root lock: a second holder is refused, a stale lock is replaced", (t) => {
   const again = acquireRootLock(root);
   again.release();
 });
+
+test("label field-mask paths: whole map, one key, removal by empty or absent value", () => {
+  const cur = { a: "1", b: "2" };
+  assert.deepEqual(applyLabelPaths(cur, { a: "9" }, ["labels.a"]), { a: "9", b: "2" });
+  assert.deepEqual(applyLabelPaths(cur, {}, ["labels.a"]), { b: "2" });
+  assert.deepEqual(applyLabelPaths(cur, { b: "" }, ["labels.b"]), { a: "1" });
+  assert.deepEqual(applyLabelPaths(cur, { c: "3", d: "" }, ["labels"]), { c: "3" });
+  assert.deepEqual(applyLabelPaths(cur, { "x.y": "z" }, ["labels.x.y"]), {
+    a: "1",
+    b: "2",
+    "x.y": "z",
+  });
+  assert.deepEqual(cur, { a: "1", b: "2" }, "input untouched");
+});
