@@ -10,6 +10,7 @@ import { ErrorKind, kindOf } from "@containerd-ts/errdefs";
 import { anyOf } from "./codec.js";
 import {
   acquireRootLock,
+  applyLabelPaths,
   MetadataStore,
   migrate,
   MIGRATIONS,
