@@ -16,7 +16,9 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(here, "..", "..");
-export const DAEMON_MAIN = join(REPO, "packages", "containerd", "dist", "main.js");
+/** the daemon entry point; CONTAINERD_TS_MAIN overrides it (another build, a wrapper) */
+export const DAEMON_MAIN =
+  process.env.CONTAINERD_TS_MAIN ?? join(REPO, "packages", "containerd", "dist", "main.js");
 
 export const isRoot = process.getuid?.() === 0;
 export const hasCtr = spawnSync("ctr", ["--version"]).status === 0;

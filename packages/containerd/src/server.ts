@@ -20,6 +20,8 @@ import { NamespaceService } from "./services/namespaces/domain.js";
 import { registerNamespacesService } from "./services/namespaces/grpc.js";
 import { registerVersionService } from "./services/version/grpc.js";
 import { acquireRootLock, MetadataStore, type RootLock } from "./store/index.js";
+// daemon-tasks: Tasks service, ttrpc events server and shim recovery
+import { registerTasksService, tasksLifecycle } from "./runtime/lifecycle.js";
 
 /** Adds one gRPC service to the router. */
 export type ServiceRegistration = (router: ConnectRouter, ctx: DaemonContext) => void;
@@ -42,10 +44,11 @@ export const serviceRegistrations: ServiceRegistration[] = [
   registerEventsService,
   registerIntrospectionService,
   registerHealthService,
+  registerTasksService, // daemon-tasks
 ];
 
 /** Lifecycle hooks started in order and stopped in reverse. */
-export const lifecycleHooks: LifecycleHook[] = [];
+export const lifecycleHooks: LifecycleHook[] = [tasksLifecycle /* daemon-tasks */];
 
 const LEASE_SWEEP_MS = 60_000;
 const SHUTDOWN_GRACE_MS = 2_000;

@@ -5,7 +5,7 @@ import { TaskDeleteSchema, TaskExitSchema } from "@containerd-ts/gen/containerd/
 
 /** Where the runtime publishes the events it originates (stored, then fanned out). */
 export interface RuntimeEventSink {
-  publish(namespace: string, topic: string, event: Any): Promise<void>;
+  publish(namespace: string, topic: string, event: Any): Promise<unknown>;
 }
 
 export const TOPIC_TASK_EXIT = "/tasks/exit";

@@ -13,7 +13,7 @@ export interface TasksDaemonContext {
     readonly root: string;
     readonly state: string;
     readonly ttrpcAddress?: string;
-    readonly debug?: boolean;
+    readonly logLevel?: string;
   };
   readonly containers: ContainerLookup;
   readonly events: RuntimeEventSink & EventForwarder;
@@ -49,7 +49,7 @@ export function tasksRuntimeFor(ctx: TasksDaemonContext): TasksRuntime {
       ttrpcAddress: ctx.config.ttrpcAddress,
       events: ctx.events,
       log: loggerOf(ctx.log),
-      debugShims: ctx.config.debug,
+      debugShims: ctx.config.logLevel === "debug" || ctx.config.logLevel === "trace",
     });
     rt = { manager, service: new TaskService(ctx.containers, manager) };
     runtimes.set(ctx, rt);
@@ -67,6 +67,7 @@ export function registerTasksService(router: ConnectRouter, ctx: TasksDaemonCont
  * reconnected shims can deliver spooled events), then reconnection of surviving shims.
  */
 export const tasksLifecycle = {
+  name: "tasks",
   async start(ctx: TasksDaemonContext): Promise<void> {
     const rt = tasksRuntimeFor(ctx);
     const log = loggerOf(ctx.log);

@@ -14,7 +14,7 @@ export interface ForwardedEnvelope {
 
 /** The daemon's event exchange: stores the envelope in the history, then fans it out. */
 export interface EventForwarder {
-  forward(envelope: ForwardedEnvelope): Promise<void>;
+  forward(envelope: ForwardedEnvelope): Promise<unknown>;
 }
 
 /**

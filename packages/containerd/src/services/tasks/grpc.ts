@@ -1,23 +1,11 @@
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
-import { errFailedPrecondition, toConnectError, validateIdentifier } from "@containerd-ts/errdefs";
 import { Tasks } from "@containerd-ts/gen/containerd/services/tasks/v1/tasks_pb.js";
+import { requireNamespace } from "../../context.js";
 import { TaskService } from "./service.js";
 
-export const NAMESPACE_HEADER = "containerd-namespace";
-
-function namespaceOf(ctx: HandlerContext): string {
-  const ns = ctx.requestHeader.get(NAMESPACE_HEADER);
-  if (!ns) throw errFailedPrecondition("namespace is required");
-  return validateIdentifier(ns, "namespace");
-}
-
-/** Runs a handler with the call's namespace; domain errors leave as gRPC codes. */
-async function handle<T>(ctx: HandlerContext, fn: (ns: string) => Promise<T>): Promise<T> {
-  try {
-    return await fn(namespaceOf(ctx));
-  } catch (err) {
-    throw toConnectError(err);
-  }
+/** Runs a handler with the call's namespace; the server's interceptor turns errors into codes. */
+function handle<T>(ctx: HandlerContext, fn: (ns: string) => Promise<T>): Promise<T> {
+  return fn(requireNamespace(ctx.requestHeader));
 }
 
 /** containerd.services.tasks.v1.Tasks over gRPC: converts only, TaskService does the work. */

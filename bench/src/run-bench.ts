@@ -1,0 +1,365 @@
+/**
+ * Task start-up, side by side: containerd-ts against the real containerd 1.6 (both on temp
+ * roots started here), with the real runc shim and, when installed, containerd-shim-ts-v2.
+ *
+ *   node bench/dist/run-bench.js [--iterations N] [--keep]
+ *
+ * 1. `ctr run --rm --rootfs R id /bin/true`, end to end (client start-up included);
+ * 2. the same lifecycle through one persistent gRPC client (create container, create task,
+ *    start + wait, delete task, delete container): the daemon's own work;
+ * 3. RSS of an idle shim (a `sleep` container) per shim binary.
+ * Prints medians and ratios. Performance is measured here, never asserted in tests.
+ */
+import { spawn, spawnSync, execFileSync, type ChildProcess } from "node:child_process";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+} from "node:fs";
+import * as net from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { create } from "@bufbuild/protobuf";
+import { AnySchema } from "@bufbuild/protobuf/wkt";
+import { createClient, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { Containers } from "@containerd-ts/gen/containerd/services/containers/v1/containers_pb.js";
+import { Tasks } from "@containerd-ts/gen/containerd/services/tasks/v1/tasks_pb.js";
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const DAEMON_MAIN = join(REPO, "packages", "containerd", "dist", "main.js");
+const PATH = `${process.env.PATH}:${join(REPO, "node_modules", ".bin")}`;
+const NS = "bench";
+
+const args = process.argv.slice(2);
+const ITER = Number(args[args.indexOf("--iterations") + 1] || 15) || 15;
+const KEEP = args.includes("--keep");
+
+interface Target {
+  name: string;
+  address: string;
+  runtime: string;
+  state: string;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function ctr(address: string, argv: string[]): { code: number | null; out: string } {
+  const r = spawnSync("ctr", ["-a", address, "-n", NS, ...argv], { encoding: "utf8", input: "" });
+  return { code: r.status, out: (r.stdout ?? "") + (r.stderr ?? "") };
+}
+
+async function waitForSocket(
+  address: string,
+  proc: ChildProcess,
+  log: () => string,
+): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (proc.exitCode !== null) throw new Error(`daemon exited: ${log()}`);
+    if (existsSync(address) && ctr(address, ["version"]).code === 0) return;
+    await sleep(50);
+  }
+  throw new Error(`daemon did not come up: ${log()}`);
+}
+
+async function startDaemon(cmd: string, argv: string[], address: string): Promise<ChildProcess> {
+  let log = "";
+  const proc = spawn(cmd, argv, {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, PATH },
+  });
+  proc.stdout?.on("data", (b: Buffer) => (log = (log + b.toString()).slice(-4000)));
+  proc.stderr?.on("data", (b: Buffer) => (log = (log + b.toString()).slice(-4000)));
+  await waitForSocket(address, proc, () => log);
+  return proc;
+}
+
+let defaultSpec: string | undefined;
+
+/** ctr's default OCI spec, made once (outside the measured loops). */
+function specAny(rootfs: string, id: string, argv: string[]) {
+  defaultSpec ??= execFileSync("ctr", ["oci", "spec"], { encoding: "utf8" });
+  const spec = JSON.parse(defaultSpec) as {
+    process: { args: string[]; terminal: boolean };
+    root: { path: string };
+    linux: { cgroupsPath: string };
+  };
+  spec.process.args = argv;
+  spec.process.terminal = false;
+  spec.root.path = rootfs;
+  spec.linux.cgroupsPath = `/${NS}/${id}`;
+  return create(AnySchema, {
+    typeUrl: "types.containerd.io/opencontainers/runtime-spec/1/Spec",
+    value: Buffer.from(JSON.stringify(spec)),
+  });
+}
+
+function apiClients(address: string) {
+  const sessionManager = new Http2SessionManager(
+    "http://localhost",
+    { idleConnectionTimeoutMs: 2 ** 31 - 1 },
+    { createConnection: () => net.connect(address) },
+  );
+  const ns: Interceptor = (next) => (req) => {
+    req.header.set("containerd-namespace", NS);
+    return next(req);
+  };
+  const transport = createGrpcTransport({
+    baseUrl: "http://localhost",
+    sessionManager,
+    interceptors: [ns],
+  });
+  return {
+    containers: createClient(Containers, transport),
+    tasks: createClient(Tasks, transport),
+    close: () => sessionManager.abort(),
+  };
+}
+
+async function benchCtrRun(t: Target, rootfs: string): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < ITER + 1; i++) {
+    const id = `ctr-${i}`;
+    const t0 = performance.now();
+    const r = ctr(t.address, [
+      "run",
+      "--rm",
+      "--runtime",
+      t.runtime,
+      "--rootfs",
+      rootfs,
+      id,
+      "/bin/true",
+    ]);
+    const dt = performance.now() - t0;
+    if (r.code !== 0) throw new Error(`${t.name}: ctr run failed: ${r.out}`);
+    if (i > 0) times.push(dt); // the first run warms caches and lazy loads
+  }
+  return times;
+}
+
+async function benchApi(t: Target, rootfs: string): Promise<number[]> {
+  const c = apiClients(t.address);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < ITER + 1; i++) {
+      const id = `api-${i}`;
+      const spec = specAny(rootfs, id, ["/bin/true"]);
+      const t0 = performance.now();
+      await c.containers.create({ container: { id, runtime: { name: t.runtime }, spec } });
+      await c.tasks.create({ containerId: id });
+      const waiting = c.tasks.wait({ containerId: id });
+      await c.tasks.start({ containerId: id });
+      await waiting;
+      await c.tasks.delete({ containerId: id });
+      await c.containers.delete({ id });
+      const dt = performance.now() - t0;
+      if (i > 0) times.push(dt);
+    }
+  } finally {
+    c.close();
+  }
+  return times;
+}
+
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Pid of the shim serving a task: the process whose cwd is the task's bundle. */
+function shimPidOf(bundle: string): number | undefined {
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (
+        readlinkSync(`/proc/${name}/cwd`) === bundle &&
+        readFileSync(`/proc/${name}/cmdline`, "utf8").includes("-id")
+      ) {
+        return Number(name);
+      }
+    } catch {
+      // gone
+    }
+  }
+  return undefined;
+}
+
+async function idleShimRss(t: Target, rootfs: string): Promise<number> {
+  const id = "idle";
+  const r = ctr(t.address, [
+    "run",
+    "-d",
+    "--runtime",
+    t.runtime,
+    "--rootfs",
+    rootfs,
+    id,
+    "/bin/sleep",
+    "1000",
+  ]);
+  if (r.code !== 0) throw new Error(`${t.name}: run -d failed: ${r.out}`);
+  try {
+    await sleep(1500); // let start-up garbage settle
+    const pid = shimPidOf(join(t.state, "io.containerd.runtime.v2.task", NS, id));
+    return pid === undefined ? NaN : rssKb(pid) / 1024;
+  } finally {
+    ctr(t.address, ["tasks", "kill", "-s", "SIGKILL", id]);
+    for (let i = 0; i < 50 && !/STOPPED/.test(ctr(t.address, ["tasks", "ls"]).out); i++)
+      await sleep(50);
+    ctr(t.address, ["tasks", "rm", "-f", id]);
+    ctr(t.address, ["containers", "rm", id]);
+  }
+}
+
+function hasShim(name: string): boolean {
+  return (
+    spawnSync("sh", ["-c", `command -v ${name}`], { env: { ...process.env, PATH } }).status === 0
+  );
+}
+
+function removeCgroups(): void {
+  for (const h of readdirSync("/sys/fs/cgroup")) {
+    const d = join("/sys/fs/cgroup", h, NS);
+    try {
+      rmdirSync(d);
+    } catch {
+      // not there or busy
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error("run the bench as root");
+  const dir = mkdtempSync(join(tmpdir(), "ctd-ts-bench-"));
+  const rootfs = join(dir, "rootfs");
+  execFileSync(join(REPO, "scripts", "make-rootfs.sh"), [rootfs], { stdio: "ignore" });
+  const procs: ChildProcess[] = [];
+  try {
+    const ours = {
+      address: join(dir, "ts.sock"),
+      root: join(dir, "ts-root"),
+      state: join(dir, "ts-state"),
+    };
+    procs.push(
+      await startDaemon(
+        process.execPath,
+        [DAEMON_MAIN, "--address", ours.address, "--root", ours.root, "--state", ours.state],
+        ours.address,
+      ),
+    );
+    const real = {
+      address: join(dir, "real.sock"),
+      root: join(dir, "real-root"),
+      state: join(dir, "real-state"),
+    };
+    const cfg = join(dir, "real.toml");
+    writeFileSync(
+      cfg,
+      [
+        "version = 2",
+        `root = "${real.root}"`,
+        `state = "${real.state}"`,
+        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+        "[grpc]",
+        `  address = "${real.address}"`,
+        "[ttrpc]",
+        `  address = "${real.address}.ttrpc"`,
+      ].join("\n") + "\n",
+    );
+    procs.push(await startDaemon("containerd", ["--config", cfg], real.address));
+
+    const targets: Target[] = [
+      {
+        name: "containerd 1.6 + runc shim",
+        address: real.address,
+        runtime: "io.containerd.runc.v2",
+        state: real.state,
+      },
+      {
+        name: "containerd-ts + runc shim",
+        address: ours.address,
+        runtime: "io.containerd.runc.v2",
+        state: ours.state,
+      },
+    ];
+    if (hasShim("containerd-shim-ts-v2")) {
+      targets.push({
+        name: "containerd-ts + ts shim",
+        address: ours.address,
+        runtime: "io.containerd.ts.v2",
+        state: ours.state,
+      });
+      targets.push({
+        name: "containerd 1.6 + ts shim",
+        address: real.address,
+        runtime: "io.containerd.ts.v2",
+        state: real.state,
+      });
+    }
+
+    const rows: { name: string; ctrRun: number; api: number; rss: number }[] = [];
+    for (const t of targets) {
+      const ctrRun = median(await benchCtrRun(t, rootfs));
+      const api = median(await benchApi(t, rootfs));
+      const rss = await idleShimRss(t, rootfs);
+      rows.push({ name: t.name, ctrRun, api, rss });
+      console.log(
+        `${t.name}: ctr run --rm ${fmt(ctrRun)}, API lifecycle ${fmt(api)}, idle shim RSS ${rss.toFixed(1)} MB`,
+      );
+    }
+    const base = rows[0]!;
+    console.log(`\nmedians of ${ITER} runs; ratio = target / ${base.name}`);
+    console.log(
+      [
+        "target".padEnd(30),
+        "ctr run --rm".padStart(14),
+        "ratio",
+        "API".padStart(10),
+        "ratio",
+        "shim RSS".padStart(10),
+        "ratio",
+      ].join("  "),
+    );
+    for (const r of rows) {
+      console.log(
+        [
+          r.name.padEnd(30),
+          fmt(r.ctrRun).padStart(14),
+          (r.ctrRun / base.ctrRun).toFixed(2).padStart(5),
+          fmt(r.api).padStart(10),
+          (r.api / base.api).toFixed(2).padStart(5),
+          `${r.rss.toFixed(1)} MB`.padStart(10),
+          (r.rss / base.rss).toFixed(2).padStart(5),
+        ].join("  "),
+      );
+    }
+  } finally {
+    for (const p of procs) {
+      if (p.exitCode === null) {
+        const exited = new Promise((r) => p.once("exit", r));
+        p.kill("SIGTERM");
+        await Promise.race([exited, sleep(5000)]);
+      }
+    }
+    removeCgroups();
+    if (!KEEP) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
