@@ -2,10 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createConnection, createServer } from "node:net";
 import { once } from "node:events";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { ErrorKind, errNotFound, kindOf } from "@containerd-ts/errdefs";
+import { ErrorKind, errInvalidArgument, errNotFound, kindOf } from "@containerd-ts/errdefs";
 import { Task } from "@containerd-ts/gen/containerd/task/v2/shim_pb.js";
 import { Events } from "@containerd-ts/gen/containerd/services/events/ttrpc/v1/events_pb.js";
 import { createTtrpcClient } from "./client.js";
@@ -16,6 +16,7 @@ import type { TtrpcCallContext } from "./registry.js";
 import { tempDir, withServer } from "./fixtures/harness.js";
 import {
   forwardOkResponse,
+  goDaemonExchange as daemon,
   goForwardTaskCreateRequest,
   goForwardTaskExitRequest,
   goShimExchange as go,
@@ -116,6 +117,8 @@ test("our client decodes the Go shim's recorded answers into the right results a
     go.unknownMethodResponse,
     go.unknownServiceResponse,
     go.garbagePayloadResponse,
+    daemon.invalidTopicResponse,
+    daemon.forwardOkResponse,
   ];
   const replay = createServer((s) => {
     const dec = new FrameDecoder();
@@ -147,11 +150,40 @@ test("our client decodes the Go shim's recorded answers into the right results a
       ErrorKind.NotImplemented,
     );
     assert.equal(await kindOfCall(task.state({ id: "x" })), ErrorKind.Internal);
+    const events = createTtrpcClient(Events, conn);
+    assert.equal(
+      await kindOfCall(events.forward({ envelope: { topic: "bad topic!" } })),
+      ErrorKind.InvalidArgument,
+    );
+    assert.equal(await kindOfCall(events.forward({ envelope: { topic: "/tasks/exit" } })), "ok");
     conn.close();
   } finally {
     replay.close();
     dir.remove();
   }
+});
+
+test("our Events server answers like the real containerd daemon, byte for byte", async () => {
+  await withServer(
+    Events,
+    {
+      forward: (req) => {
+        const topic = req.envelope?.topic ?? "";
+        if (!topic.startsWith("/")) {
+          throw errInvalidArgument(
+            `envelope topic ${JSON.stringify(topic)}: must start with '/': invalid argument`,
+          );
+        }
+        return {};
+      },
+    },
+    async ({ socketPath }) => {
+      const ok = await rawRoundTrip(socketPath, hex(daemon.forwardRequest));
+      assert.equal(ok.toString("hex"), daemon.forwardOkResponse);
+      const bad = await rawRoundTrip(socketPath, hex(daemon.invalidTopicRequest));
+      assert.equal(bad.toString("hex"), daemon.invalidTopicResponse);
+    },
+  );
 });
 
 const skip = realShimUnavailable();
@@ -229,6 +261,8 @@ test(
         }
       }
       shim.kill();
+      // The shim's runc root for our namespace (empty once the container is deleted).
+      rmSync(`/run/containerd/runc/${ns}`, { recursive: true, force: true });
       await events$.close();
       dir.remove();
     }
