@@ -1,4 +1,5 @@
 export { TtrpcServer, type TtrpcServerOptions } from "./server.js";
+export { ProtocolError } from "./server-connection.js";
 export type { TtrpcCallContext, TtrpcServiceImpl, TtrpcUnaryImpl } from "./registry.js";
 export {
   dialTtrpc,
