@@ -134,6 +134,8 @@ export class ConsoleCopy {
   }
 
   resize(width: number, height: number): void {
+    // after the container side is gone there is nothing left to resize
+    if (this.closed || this.reader?.destroyed) return;
     this.sys.ioctlSetWinsize(this.master, height, width);
   }
 

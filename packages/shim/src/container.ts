@@ -157,6 +157,8 @@ export class Container {
     p.check("start");
     this.init.check("exec");
     const io = await ProcessIO.prepare(this.sys, p.stdio);
+    // CloseIO may arrive while the runtime runs (the client sees EOF once the FIFO has a reader)
+    p.io = io;
     const pidFile = execPidFile(this.bundle, p.execId);
     try {
       try {
@@ -169,10 +171,11 @@ export class Container {
         throw runtimeError(e, "OCI runtime exec failed");
       }
       await io.established();
+      if (p.stdinClosed) io.closeStdin();
       p.pid = readPidFile(pidFile);
-      p.io = io;
     } catch (e) {
       io.close();
+      p.io = undefined;
       throw e;
     }
     if (p.state === "created") p.transition("start");

@@ -50,8 +50,9 @@ export const INIT_TRANSITIONS: TransitionTable = {
     checkpoint: true,
     resize: true,
   },
-  stopped: { delete: "deleted", kill: true, exit: true },
-  deleted: { exit: true },
+  // the init's console may be resized in any state (containerd's Init.Resize has no state check)
+  stopped: { delete: "deleted", kill: true, exit: true, resize: true },
+  deleted: { exit: true, resize: true },
 };
 
 export const EXEC_TRANSITIONS: TransitionTable = {

@@ -20,6 +20,8 @@ export class ShimProcess {
   exitStatus = 0;
   exitedAt: Date | undefined;
   io: ProcessIO | undefined;
+  /** CloseIO was asked for (applied to stdio set up later, too) */
+  stdinClosed = false;
   /** set while a pause is in flight (State reports PAUSING) */
   pausing = false;
   /** a Start is in flight: an exit seen now is applied after the start event */
@@ -66,6 +68,12 @@ export class ShimProcess {
     this.exitedAt = e.exitedAt;
     this.transition("exit");
     return true;
+  }
+
+  /** CloseIO: the shim's stdin writer goes, so the process reads EOF once the client closes. */
+  closeStdin(): void {
+    this.stdinClosed = true;
+    this.io?.closeStdin();
   }
 
   /** Lets Wait callers through. */

@@ -81,7 +81,7 @@ export function taskApi(svc: TaskService): TtrpcServiceImpl<typeof Task> {
       return {};
     },
     async closeIO(req) {
-      svc.container(req.id).process(req.execId).io?.closeStdin();
+      svc.container(req.id).process(req.execId).closeStdin();
       return {};
     },
     async state(req) {
