@@ -1,0 +1,63 @@
+// cgroups for runc-ts (cgroupfs driver): path resolution, v1/hybrid and v2 managers, stats.
+import { errInvalidArgument } from "@containerd-ts/errdefs";
+import { CgroupFs } from "./fsutil.js";
+import {
+  DEFAULT_CGROUP_ROOT,
+  detectCgroupMode,
+  innerCgroupPath,
+  readOwnCgroups,
+  resolveV1Paths,
+  resolveV2Path,
+} from "./paths.js";
+import type { CgroupManager, CgroupManagerOptions } from "./types.js";
+import { V1Manager } from "./v1.js";
+import { V2Manager } from "./v2.js";
+
+export * from "./types.js";
+export {
+  DEFAULT_CGROUP_ROOT,
+  V1_SUBSYSTEMS,
+  cleanCgroupPath,
+  detectCgroupMode,
+  innerCgroupPath,
+  isSystemdCgroupsPath,
+  parseProcCgroup,
+  v1Mounts,
+} from "./paths.js";
+export {
+  RUNC_DEFAULT_DEVICE_RULES,
+  isDefaultDeviceSet,
+  normalizeDeviceRule,
+  v1DeviceString,
+  type DeviceRule,
+} from "./devices.js";
+export { blkioWeightToIOWeight, cpuSharesToWeight, memorySwapToV2 } from "./v2.js";
+
+const DEFAULT_FREEZE_TIMEOUT_MS = 10_000;
+
+/**
+ * A manager for the container's cgroup. Nothing touches the filesystem until a method is
+ * called; resolving the paths only reads (mode, mounts, /proc/self/cgroup for relative paths).
+ */
+export function createCgroupManager(opts: CgroupManagerOptions): CgroupManager {
+  if (typeof opts.cgroupsPath !== "string")
+    throw errInvalidArgument("cgroups: cgroupsPath must be a string");
+  const root = opts.root ?? DEFAULT_CGROUP_ROOT;
+  const procRoot = opts.procRoot ?? "/proc";
+  const inner = innerCgroupPath(opts.cgroupsPath, opts.containerId);
+  const detected = detectCgroupMode(root);
+  const mode = opts.mode ?? "auto";
+  const version = mode === "v2" || (mode === "auto" && detected === "v2") ? 2 : 1;
+  const fs = new CgroupFs(opts.trace);
+  const freezeTimeoutMs = opts.freezeTimeoutMs ?? DEFAULT_FREEZE_TIMEOUT_MS;
+  const own = () => readOwnCgroups(procRoot);
+  if (version === 2) {
+    return new V2Manager(resolveV2Path(root, inner, own), opts.resources, {
+      root,
+      freezeTimeoutMs,
+      fs,
+    });
+  }
+  const dirs = resolveV1Paths(root, inner, own, detected === "hybrid");
+  return new V1Manager(dirs, opts.resources, { procRoot, freezeTimeoutMs, fs });
+}
