@@ -1,0 +1,261 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  copyFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * The REAL containerd 1.6 drives containerd-shim-ts-v2 (`--runtime io.containerd.ts.v2`),
+ * through the REAL ctr: the shim v2 process contract, the ttrpc Task service, stdio FIFOs,
+ * exec, pause/resume, metrics, kill and delete. The runtime under the shim is the real runc,
+ * and runc-ts too when CONTAINERD_TS_TEST_RUNC_TS=1.
+ */
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const BIN = join(REPO, "node_modules", ".bin");
+const isRoot = process.getuid?.() === 0;
+const haveTools = ["containerd", "ctr", "runc"].every(
+  (t) => spawnSync("sh", ["-c", `command -v ${t}`]).status === 0,
+);
+const skip = !isRoot
+  ? "needs root"
+  : !haveTools
+    ? "needs containerd, ctr and runc"
+    : !existsSync("/bin/busybox")
+      ? "needs /bin/busybox"
+      : false;
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(
+  cmd: string,
+  args: string[],
+  opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Result> {
+  return new Promise((done, fail) => {
+    const child = spawn(cmd, args, {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: opts.env ?? process.env,
+    });
+    let stdout = "";
+    let stderr = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
+    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    child.on("error", fail);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+    if (opts.input !== undefined) child.stdin.end(opts.input);
+  });
+}
+
+function makeRootfs(dir: string): void {
+  for (const d of ["bin", "proc", "sys", "dev", "tmp", "etc"])
+    mkdirSync(join(dir, d), { recursive: true });
+  copyFileSync("/bin/busybox", join(dir, "bin", "busybox"));
+  spawnSync("chmod", ["755", join(dir, "bin", "busybox")]);
+  for (const a of ["sh", "echo", "sleep", "ps", "cat", "true", "id"])
+    symlinkSync("busybox", join(dir, "bin", a));
+}
+
+class RealContainerd {
+  readonly dir = mkdtempSync(join(tmpdir(), "shim-real-ctd-"));
+  readonly sock = join(this.dir, "containerd.sock");
+  readonly rootfs = join(this.dir, "rootfs");
+  readonly ns = `shimtest${process.pid}`;
+  private proc: ChildProcess | undefined;
+  log = "";
+
+  constructor(private readonly runtimeBinary: string) {}
+
+  get env(): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      PATH: `${BIN}:${process.env.PATH}`,
+      CONTAINERD_TS_RUNC: this.runtimeBinary,
+    };
+  }
+
+  async start(): Promise<void> {
+    makeRootfs(this.rootfs);
+    const config = join(this.dir, "config.toml");
+    writeFileSync(
+      config,
+      [
+        "version = 2",
+        'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp"]',
+        "[grpc]",
+        `  address = "${this.sock}"`,
+        "",
+      ].join("\n"),
+    );
+    this.proc = spawn(
+      "containerd",
+      [
+        "--root",
+        join(this.dir, "root"),
+        "--state",
+        join(this.dir, "state"),
+        "--address",
+        this.sock,
+        "--config",
+        config,
+      ],
+      { env: this.env, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    this.proc.stdout!.on("data", (b: Buffer) => (this.log += b.toString()));
+    this.proc.stderr!.on("data", (b: Buffer) => (this.log += b.toString()));
+    for (let i = 0; i < 100; i++) {
+      if (existsSync(this.sock) && (await this.ctr(["version"])).code === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`containerd did not come up:\n${this.log}`);
+  }
+
+  ctr(args: string[], input?: string): Promise<Result> {
+    return run("ctr", ["-a", this.sock, "-n", this.ns, ...args], { input, env: this.env });
+  }
+
+  /** ps lines of shims this daemon started (their command lines carry its socket). */
+  shims(): string[] {
+    const r = spawnSync("ps", ["-eo", "pid,args"], { encoding: "utf8" });
+    return r.stdout.split("\n").filter((l) => l.includes("main.js") && l.includes(this.sock));
+  }
+
+  async stop(): Promise<void> {
+    // remove leftovers first (a failing test may leave a task)
+    const ls = await this.ctr(["containers", "ls", "-q"]);
+    for (const id of ls.stdout.split("\n").filter(Boolean)) {
+      await this.ctr(["tasks", "rm", "-f", id]);
+      await this.ctr(["containers", "rm", id]);
+    }
+    if (this.proc && this.proc.exitCode === null) {
+      const exited = new Promise((r) => this.proc!.once("exit", r));
+      this.proc.kill("SIGTERM");
+      const t = setTimeout(() => this.proc?.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(t);
+    }
+    for (const line of this.shims()) {
+      const pid = Number.parseInt(line.trim(), 10);
+      if (pid > 0) process.kill(pid, "SIGKILL");
+    }
+    rmSync(join("/run/containerd/runc", this.ns), { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+const runtimes = ["runc", ...(process.env.CONTAINERD_TS_TEST_RUNC_TS === "1" ? ["runc-ts"] : [])];
+
+for (const runtime of runtimes) {
+  describe(`real containerd + ctr → containerd-shim-ts-v2 → ${runtime}`, { skip }, () => {
+    const d = new RealContainerd(runtime);
+    const runArgs = (id: string, flags: string[], cmd: string[]) => [
+      "run",
+      ...flags,
+      "--runtime",
+      "io.containerd.ts.v2",
+      "--rootfs",
+      d.rootfs,
+      id,
+      ...cmd,
+    ];
+
+    before(() => d.start());
+    after(() => d.stop());
+
+    test("run --rm echo hi prints hi and exits 0", async () => {
+      const r = await d.ctr(runArgs("echo1", ["--rm"], ["/bin/echo", "hi"]));
+      assert.equal(r.stdout, "hi\n", r.stderr);
+      assert.equal(r.code, 0);
+    });
+
+    test("the exit status reaches ctr", async () => {
+      const r = await d.ctr(runArgs("exit7", ["--rm"], ["/bin/sh", "-c", "exit 7"]));
+      assert.equal(r.code, 7, r.stderr);
+    });
+
+    test("stdin is piped in; /dev/stdout can be reopened; stderr is separate", async () => {
+      const r = await d.ctr(
+        runArgs(
+          "stdin1",
+          ["--rm"],
+          ["/bin/sh", "-c", "read l; echo got-$l > /dev/stdout; echo err >&2"],
+        ),
+        "x\n",
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "got-x\n");
+      assert.match(r.stderr, /err/);
+    });
+
+    test("run -d, exec, ps, pause/resume, metrics, kill, rm", async () => {
+      const id = "detached1";
+      assert.equal((await d.ctr(runArgs(id, ["-d"], ["/bin/sleep", "1000"]))).code, 0);
+      assert.match((await d.ctr(["tasks", "ls"])).stdout, new RegExp(`${id}\\s+\\d+\\s+RUNNING`));
+
+      const ex = await d.ctr(["tasks", "exec", "--exec-id", "e1", id, "/bin/echo", "exec-ok"]);
+      assert.equal(ex.stdout, "exec-ok\n", ex.stderr);
+      assert.equal(ex.code, 0);
+      const ex3 = await d.ctr(["tasks", "exec", "--exec-id", "e3", id, "/bin/sh", "-c", "exit 3"]);
+      assert.equal(ex3.code, 3);
+      const cat = await d.ctr(["tasks", "exec", "--exec-id", "e4", id, "/bin/cat"], "piped\n");
+      assert.equal(cat.stdout, "piped\n", "stdin EOF reaches the exec (CloseIO)");
+
+      // a duplicate exec id is refused while the first is alive
+      assert.equal(
+        (await d.ctr(["tasks", "exec", "-d", "--exec-id", "dup", id, "/bin/sleep", "100"])).code,
+        0,
+      );
+      const dup = await d.ctr(["tasks", "exec", "-d", "--exec-id", "dup", id, "/bin/true"]);
+      assert.notEqual(dup.code, 0);
+      assert.match(dup.stderr, /already exists/);
+
+      const ps = await d.ctr(["tasks", "ps", id]);
+      assert.equal(ps.code, 0, ps.stderr);
+      assert.match(ps.stdout, /\d+\s+(-|&ProcessDetails|exec_id)/);
+
+      assert.equal((await d.ctr(["tasks", "pause", id])).code, 0);
+      assert.match((await d.ctr(["tasks", "ls"])).stdout, /PAUSED/);
+      assert.equal((await d.ctr(["tasks", "resume", id])).code, 0);
+      assert.match((await d.ctr(["tasks", "ls"])).stdout, /RUNNING/);
+
+      const m = await d.ctr(["tasks", "metrics", id]);
+      assert.equal(m.code, 0, m.stderr);
+      assert.match(m.stdout, /memory\.usage_in_bytes/);
+
+      assert.equal((await d.ctr(["tasks", "kill", "-s", "KILL", id])).code, 0);
+      let ls = "";
+      for (let i = 0; i < 100 && !/STOPPED/.test(ls); i++) {
+        ls = (await d.ctr(["tasks", "ls"])).stdout;
+        if (!/STOPPED/.test(ls)) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.match(ls, /STOPPED/);
+      const rm = await d.ctr(["tasks", "rm", id]);
+      assert.equal(rm.code, 0, rm.stderr);
+      assert.equal((await d.ctr(["containers", "rm", id])).code, 0);
+    });
+
+    test("no shim is left once every task is gone", async () => {
+      for (let i = 0; i < 50 && d.shims().length > 0; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(d.shims(), []);
+    });
+  });
+}
