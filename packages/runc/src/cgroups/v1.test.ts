@@ -38,11 +38,13 @@ function setup(resources?: LinuxResources, inner = "/parent/c1") {
 }
 
 test("create makes the cgroup in every hierarchy and copies cpuset values into new levels", () => {
-  const { root, mgr, cleanup } = setup();
+  const { root, mgr, cleanup } = setup(undefined, "/top/parent/c1");
   try {
+    // an existing level left with empty cpuset values gets them too
+    writeFiles(path.join(root, "cpuset/top"), { "cpuset.cpus": "\n", "cpuset.mems": "\n" });
     mgr.create();
     for (const dir of Object.values(mgr.paths())) assert.ok(fs.statSync(dir).isDirectory(), dir);
-    for (const level of ["cpuset/parent", "cpuset/parent/c1"]) {
+    for (const level of ["cpuset/top", "cpuset/top/parent", "cpuset/top/parent/c1"]) {
       assert.equal(readFile(path.join(root, level), "cpuset.cpus"), "0-3");
       assert.equal(readFile(path.join(root, level), "cpuset.mems"), "0");
     }

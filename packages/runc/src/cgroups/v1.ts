@@ -159,11 +159,12 @@ export class V1Manager implements CgroupManager {
 
   /**
    * cpuset refuses tasks while cpus/mems are empty, and a new directory starts empty, so
-   * every level from the mount down gets its parent's values copied in (runc's ensureParent).
+   * every level down from the first populated ancestor gets its parent's values copied in
+   * (runc's cpusetEnsureParent); the leaf takes the configured values first.
    */
   private createCpuset(dir: string, cpu: LinuxCPU | undefined): void {
     const parent = path.dirname(dir);
-    if (!this.fs.exists(parent)) this.createCpuset(parent, undefined);
+    if (parent !== dir && !this.cpusetPopulated(parent)) this.createCpuset(parent, undefined);
     this.fs.mkdir(dir);
     if (cpu) this.setCpuset(dir, cpu);
     for (const file of ["cpuset.cpus", "cpuset.mems"]) {
@@ -171,6 +172,12 @@ export class V1Manager implements CgroupManager {
       const inherited = this.fs.readOptional(parent, file);
       if (inherited) this.fs.write(dir, file, inherited);
     }
+  }
+
+  /** False for a missing level or one with empty cpus; levels without cpuset files (above the mount) end the climb. */
+  private cpusetPopulated(dir: string): boolean {
+    if (!this.fs.exists(dir)) return false;
+    return this.fs.readOptional(dir, "cpuset.cpus") !== "";
   }
 
   private setCpuset(dir: string, cpu: LinuxCPU): void {

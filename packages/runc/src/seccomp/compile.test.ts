@@ -184,6 +184,7 @@ test("x32 syscalls are refused unless SCMP_ARCH_X32 is listed", () => {
   assert.equal(withX32(x32mkdir), ERRNO(EPERM));
   assert.equal(withX32(syscallNumber("read", "x32")!), SECCOMP_RET_ALLOW);
   assert.equal(withX32("mkdir"), ERRNO(EPERM));
+  assert.equal(evaluator(base)(0xffffffff), SECCOMP_RET_ALLOW, "nr -1 (tracer skip) is not x32");
 });
 
 test("i386 section uses the i386 numbers and 32-bit argument words", () => {

@@ -308,7 +308,12 @@ class Emitter {
         next,
       );
     }
-    if (x32) next = a.cond(BPF_JGE, X32_SYSCALL_BIT, x32.target, next);
+    if (x32) {
+      const body = next;
+      next = a.cond(BPF_JGE, X32_SYSCALL_BIT, x32.target, body);
+      // nr -1 is what a ptrace tracer leaves for a skipped syscall: not an x32 call
+      next = a.cond(BPF_JEQ, 0xffffffff, body, next);
+    }
     return a.loadAbs(SECCOMP_DATA_NR);
   }
 
