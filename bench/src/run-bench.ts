@@ -128,50 +128,57 @@ function apiClients(address: string) {
   };
 }
 
-async function benchCtrRun(t: Target, rootfs: string): Promise<number[]> {
-  const times: number[] = [];
-  for (let i = 0; i < ITER + 1; i++) {
-    const id = `ctr-${i}`;
-    const t0 = performance.now();
-    const r = ctr(t.address, [
-      "run",
-      "--rm",
-      "--runtime",
-      t.runtime,
-      "--rootfs",
-      rootfs,
-      id,
-      "/bin/true",
-    ]);
-    const dt = performance.now() - t0;
-    if (r.code !== 0) throw new Error(`${t.name}: ctr run failed: ${r.out}`);
-    if (i > 0) times.push(dt); // the first run warms caches and lazy loads
-  }
-  return times;
+function ctrRunOnce(t: Target, rootfs: string, i: number): number {
+  const id = `ctr-${i}`;
+  const argv = ["run", "--rm", "--runtime", t.runtime, "--rootfs", rootfs, id, "/bin/true"];
+  const t0 = performance.now();
+  const r = ctr(t.address, argv);
+  const dt = performance.now() - t0;
+  if (r.code !== 0) throw new Error(`${t.name}: ctr run failed: ${r.out}`);
+  return dt;
 }
 
-async function benchApi(t: Target, rootfs: string): Promise<number[]> {
-  const c = apiClients(t.address);
-  const times: number[] = [];
+type Api = ReturnType<typeof apiClients>;
+
+async function apiOnce(c: Api, t: Target, rootfs: string, i: number): Promise<number> {
+  const id = `api-${i}`;
+  const spec = specAny(rootfs, id, ["/bin/true"]);
+  const t0 = performance.now();
+  await c.containers.create({ container: { id, runtime: { name: t.runtime }, spec } });
+  await c.tasks.create({ containerId: id });
+  const waiting = c.tasks.wait({ containerId: id });
+  await c.tasks.start({ containerId: id });
+  await waiting;
+  await c.tasks.delete({ containerId: id });
+  await c.containers.delete({ id });
+  return performance.now() - t0;
+}
+
+/**
+ * Round-robin over the targets, one run each per round, so that load from other
+ * processes on the machine hits every target alike; round 0 only warms up.
+ */
+async function measure(
+  targets: Target[],
+  rootfs: string,
+): Promise<{ ctrRun: number[]; api: number[] }[]> {
+  const out = targets.map(() => ({ ctrRun: [] as number[], api: [] as number[] }));
+  const clients = targets.map((t) => apiClients(t.address));
   try {
-    for (let i = 0; i < ITER + 1; i++) {
-      const id = `api-${i}`;
-      const spec = specAny(rootfs, id, ["/bin/true"]);
-      const t0 = performance.now();
-      await c.containers.create({ container: { id, runtime: { name: t.runtime }, spec } });
-      await c.tasks.create({ containerId: id });
-      const waiting = c.tasks.wait({ containerId: id });
-      await c.tasks.start({ containerId: id });
-      await waiting;
-      await c.tasks.delete({ containerId: id });
-      await c.containers.delete({ id });
-      const dt = performance.now() - t0;
-      if (i > 0) times.push(dt);
+    for (let i = 0; i <= ITER; i++) {
+      for (const [k, t] of targets.entries()) {
+        const c = ctrRunOnce(t, rootfs, i);
+        const a = await apiOnce(clients[k]!, t, rootfs, i);
+        if (i > 0) {
+          out[k]!.ctrRun.push(c);
+          out[k]!.api.push(a);
+        }
+      }
     }
   } finally {
-    c.close();
+    for (const c of clients) c.close();
   }
-  return times;
+  return out;
 }
 
 function rssKb(pid: number): number {
@@ -311,9 +318,10 @@ async function main(): Promise<void> {
     }
 
     const rows: { name: string; ctrRun: number; api: number; rss: number }[] = [];
-    for (const t of targets) {
-      const ctrRun = median(await benchCtrRun(t, rootfs));
-      const api = median(await benchApi(t, rootfs));
+    const samples = await measure(targets, rootfs);
+    for (const [k, t] of targets.entries()) {
+      const ctrRun = median(samples[k]!.ctrRun);
+      const api = median(samples[k]!.api);
       const rss = await idleShimRss(t, rootfs);
       rows.push({ name: t.name, ctrRun, api, rss });
       console.log(
