@@ -23,6 +23,8 @@ max_recv_message_size = 1024
 level = "debug"
 [events]
 retention = 10
+[metadata]
+synchronous = "normal"
 [plugins."io.containerd.runtime.v2.task"]
 shim = "containerd-shim-ts-v2"
 `;
@@ -34,6 +36,7 @@ shim = "containerd-shim-ts-v2"
   assert.equal(c.maxRecvMessageSize, 1024);
   assert.equal(c.logLevel, "debug");
   assert.equal(c.events.retention, 10);
+  assert.equal(c.metadata.synchronous, "normal");
   assert.equal(c.plugins["io.containerd.runtime.v2.task"]?.["shim"], "containerd-shim-ts-v2");
   assert.equal(c.configPath, "/c.toml");
 });
@@ -43,6 +46,7 @@ test("bad config is InvalidArgument", () => {
     "root = 1",
     "[grpc]\naddress = ''",
     "[events]\nretention = -1",
+    '[metadata]\nsynchronous = "off"',
     "not toml [",
   ]) {
     assert.throws(

@@ -26,6 +26,10 @@ export interface DaemonConfig {
     /** How many events the history keeps (oldest pruned first). */
     retention: number;
   };
+  metadata: {
+    /** SQLite durability: "full" fsyncs every commit (default), "normal" survives crashes of the daemon only. */
+    synchronous: "full" | "normal";
+  };
   /** The raw `[plugins."<id>"]` tables, for plugins to read their own settings. */
   plugins: Record<string, Record<string, unknown>>;
 }
@@ -38,6 +42,7 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = {
   logLevel: "info",
   maxRecvMessageSize: DEFAULT_MAX_RECV_MESSAGE_SIZE,
   events: { retention: 100_000 },
+  metadata: { synchronous: "full" },
   plugins: {},
 };
 
@@ -87,6 +92,7 @@ export function parseLogLevel(v: string): LogLevel {
 /**
  * Reads containerd-style TOML: top-level root/state, [grpc] address and
  * max_recv_message_size, [ttrpc] address, [debug] level, [events] retention,
+ * [metadata] synchronous ("full" | "normal"),
  * [plugins."<id>"] tables.
  */
 export function parseConfigToml(text: string, source = "config"): Partial<DaemonConfig> {
@@ -101,6 +107,7 @@ export function parseConfigToml(text: string, source = "config"): Partial<Daemon
   const debug = table(doc["debug"], "[debug]");
   const events = table(doc["events"], "[events]");
   const plugins = table(doc["plugins"], "[plugins]");
+  const metadata = table(doc["metadata"], "[metadata]");
   const out: Partial<DaemonConfig> = {};
   const set = <K extends keyof DaemonConfig>(k: K, v: DaemonConfig[K] | undefined) => {
     if (v !== undefined) out[k] = v;
@@ -114,6 +121,13 @@ export function parseConfigToml(text: string, source = "config"): Partial<Daemon
   if (level !== undefined) out.logLevel = parseLogLevel(level);
   const retention = int(events["retention"], "events.retention");
   if (retention !== undefined) out.events = { retention };
+  const sync = str(metadata["synchronous"], "metadata.synchronous");
+  if (sync !== undefined) {
+    if (sync !== "full" && sync !== "normal") {
+      throw errInvalidArgument('config: metadata.synchronous must be "full" or "normal"');
+    }
+    out.metadata = { synchronous: sync };
+  }
   out.plugins = Object.fromEntries(
     Object.entries(plugins).map(([id, t]) => [id, table(t, `[plugins."${id}"]`)]),
   );

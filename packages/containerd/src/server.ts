@@ -164,7 +164,7 @@ export class Daemon {
     const started: LifecycleHook[] = [];
     try {
       await clearStaleSocket(config.address);
-      store = MetadataStore.openRoot(config.root);
+      store = MetadataStore.openRoot(config.root, { synchronous: config.metadata.synchronous });
       const abort = new AbortController();
       const ctx = createDaemonContext(config, store, log, abort.signal);
       ctx.leases.sweepExpired();
