@@ -51,36 +51,53 @@ export function v1DeviceString(r: DeviceRule): string {
   return `${r.type} ${n(r.major)}:${n(r.minor)} ${r.access}`;
 }
 
+interface DefaultDevice {
+  /** The device node the rule is for; a spec device with the same path replaces the default. */
+  path?: string;
+  rule: LinuxDeviceCgroup;
+}
+
 const allow = (
   type: "c" | "b",
   major: number | null,
   minor: number | null,
   access: string,
-): LinuxDeviceCgroup => ({
-  allow: true,
-  type,
-  major,
-  minor,
-  access,
-});
+  path?: string,
+): DefaultDevice => ({ path, rule: { allow: true, type, major, minor, access } });
 
 /**
- * The rules runc appends to every container's device cgroup (its specconv AllowedDevices):
- * mknod of anything, /dev/null, random, full, tty, zero, urandom, pts, ptmx and tun.
+ * What runc appends to every container's device rules (its specconv AllowedDevices): mknod
+ * of anything, /dev/null, random, full, tty, zero, urandom, pts, ptmx and tun.
  */
-export const RUNC_DEFAULT_DEVICE_RULES: readonly LinuxDeviceCgroup[] = [
+const RUNC_DEFAULT_DEVICES: readonly DefaultDevice[] = [
   allow("c", null, null, "m"),
   allow("b", null, null, "m"),
-  allow("c", 1, 3, "rwm"),
-  allow("c", 1, 8, "rwm"),
-  allow("c", 1, 7, "rwm"),
-  allow("c", 5, 0, "rwm"),
-  allow("c", 1, 5, "rwm"),
-  allow("c", 1, 9, "rwm"),
+  allow("c", 1, 3, "rwm", "/dev/null"),
+  allow("c", 1, 8, "rwm", "/dev/random"),
+  allow("c", 1, 7, "rwm", "/dev/full"),
+  allow("c", 5, 0, "rwm", "/dev/tty"),
+  allow("c", 1, 5, "rwm", "/dev/zero"),
+  allow("c", 1, 9, "rwm", "/dev/urandom"),
   allow("c", 136, null, "rwm"),
   allow("c", 5, 2, "rwm"),
   allow("c", 10, 200, "rwm"),
 ];
+
+export const RUNC_DEFAULT_DEVICE_RULES: readonly LinuxDeviceCgroup[] = RUNC_DEFAULT_DEVICES.map(
+  (d) => d.rule,
+);
+
+/**
+ * The rule list runc programs: the spec's linux.resources.devices followed by its default
+ * allow list, minus defaults for nodes the spec's linux.devices redefines (by path).
+ */
+export function withRuncDefaultDevices(
+  specRules: readonly LinuxDeviceCgroup[] | undefined,
+  specDevicePaths: readonly string[] = [],
+): LinuxDeviceCgroup[] {
+  const defaults = RUNC_DEFAULT_DEVICES.filter((d) => !d.path || !specDevicePaths.includes(d.path));
+  return [...(specRules ?? []), ...defaults.map((d) => d.rule)];
+}
 
 const sameRule = (a: DeviceRule, b: DeviceRule) =>
   a.allow === b.allow &&

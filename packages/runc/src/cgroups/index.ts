@@ -9,7 +9,8 @@ import {
   resolveV1Paths,
   resolveV2Path,
 } from "./paths.js";
-import type { CgroupManager, CgroupManagerOptions } from "./types.js";
+import { withRuncDefaultDevices } from "./devices.js";
+import type { CgroupManager, CgroupManagerOptions, LinuxResources } from "./types.js";
 import { V1Manager } from "./v1.js";
 import { V2Manager } from "./v2.js";
 
@@ -26,6 +27,7 @@ export {
 } from "./paths.js";
 export {
   RUNC_DEFAULT_DEVICE_RULES,
+  withRuncDefaultDevices,
   isDefaultDeviceSet,
   normalizeDeviceRule,
   v1DeviceString,
@@ -51,13 +53,16 @@ export function createCgroupManager(opts: CgroupManagerOptions): CgroupManager {
   const fs = new CgroupFs(opts.trace);
   const freezeTimeoutMs = opts.freezeTimeoutMs ?? DEFAULT_FREEZE_TIMEOUT_MS;
   const own = () => readOwnCgroups(procRoot);
+  const withDevices = (r: LinuxResources | undefined, creating: boolean): LinuxResources => {
+    if (opts.defaultDevices === false || (!creating && !r?.devices)) return r ?? {};
+    return { ...r, devices: withRuncDefaultDevices(r?.devices, opts.specDevicePaths) };
+  };
+  const resources = withDevices(opts.resources, true);
+  const forUpdate = (r: LinuxResources) => withDevices(r, false);
   if (version === 2) {
-    return new V2Manager(resolveV2Path(root, inner, own), opts.resources, {
-      root,
-      freezeTimeoutMs,
-      fs,
-    });
+    const dir = resolveV2Path(root, inner, own);
+    return new V2Manager(dir, resources, { root, freezeTimeoutMs, fs, forUpdate });
   }
   const dirs = resolveV1Paths(root, inner, own, detected === "hybrid");
-  return new V1Manager(dirs, opts.resources, { procRoot, freezeTimeoutMs, fs });
+  return new V1Manager(dirs, resources, { procRoot, freezeTimeoutMs, fs, forUpdate });
 }

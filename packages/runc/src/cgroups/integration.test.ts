@@ -8,6 +8,9 @@ import path from "node:path";
 import { once } from "node:events";
 import {
   createCgroupManager,
+  normalizeDeviceRule,
+  RUNC_DEFAULT_DEVICE_RULES,
+  v1DeviceString,
   detectCgroupMode,
   type CgroupManager,
   type CgroupV1Stats,
@@ -72,6 +75,7 @@ test(
           { allow: false, access: "rwm" },
           { allow: true, type: "c", major: 1, minor: 3, access: "rwm" },
           { allow: true, type: "c", major: 1, minor: 5, access: "r" },
+          { allow: true, type: "c", major: 4, minor: 1, access: "r" },
         ],
       },
     });
@@ -88,10 +92,15 @@ test(
         fs.readFileSync(path.join(dirs.cpu!, "cpu.cfs_quota_us"), "utf8").trim(),
         "50000",
       );
-      assert.equal(
-        fs.readFileSync(path.join(dirs.devices!, "devices.list"), "utf8").trim(),
-        "c 1:3 rwm\nc 1:5 r",
+      // the spec's rules, then runc's defaults (the kernel merges c 1:5 r into c 1:5 rwm)
+      const listed = fs
+        .readFileSync(path.join(dirs.devices!, "devices.list"), "utf8")
+        .trim()
+        .split("\n");
+      const expected = ["c 1:3 rwm", "c 4:1 r", "c 1:5 rwm"].concat(
+        RUNC_DEFAULT_DEVICE_RULES.map((r, i) => v1DeviceString(normalizeDeviceRule(r, i))),
       );
+      assert.deepEqual([...new Set(listed)].sort(), [...new Set(expected)].sort());
 
       const sleeper = gatedChild("sleep 1000");
       children.push(sleeper);

@@ -297,6 +297,13 @@ export interface CgroupManagerOptions {
   procRoot?: string;
   /** How long freeze() waits for the kernel to report the cgroup frozen. */
   freezeTimeoutMs?: number;
+  /**
+   * Append runc's default device rules (see withRuncDefaultDevices) whenever device rules are
+   * applied: always on create, on update when the update carries devices. Default true.
+   */
+  defaultDevices?: boolean;
+  /** Paths of the spec's linux.devices, which replace runc's default rule for the same node. */
+  specDevicePaths?: string[];
   /** Sees every mkdir/write/rmdir, e.g. for --debug logging. */
   trace?: CgroupTrace;
 }
@@ -314,7 +321,7 @@ export interface CgroupManager {
   /** Every pid in the cgroup and its descendants, ascending. */
   pids(): number[];
   stats(): CgroupStats;
-  /** Applies the given resources (only the fields present). */
+  /** Applies the given resources (only the fields present; devices get runc's defaults added). */
   update(resources: LinuxResources): void;
   /** Removes the cgroup (and sub-cgroups) everywhere; missing directories are fine. */
   destroy(): void;

@@ -5,7 +5,10 @@ import path from "node:path";
 import { ErrorKind, kindOf } from "@containerd-ts/errdefs";
 import {
   createCgroupManager,
+  normalizeDeviceRule,
   RUNC_DEFAULT_DEVICE_RULES,
+  v1DeviceString,
+  withRuncDefaultDevices,
   type CgroupV1Stats,
   type LinuxResources,
 } from "./index.js";
@@ -66,7 +69,10 @@ test("resources are written as runc writes them", () => {
     cpu: { shares: 512, quota: 50000, period: 100000, cpus: "1", mems: "0" },
     pids: { limit: 42 },
     blockIO: { weight: 300, throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }] },
-    devices: [{ allow: false, access: "rwm" }, ...RUNC_DEFAULT_DEVICE_RULES.slice(0, 3)],
+    devices: [
+      { allow: false, access: "rwm" },
+      { allow: true, type: "c", major: 4, minor: 1, access: "rw" },
+    ],
   };
   const { root, mgr, writes, cleanup } = setup(resources);
   try {
@@ -79,9 +85,11 @@ test("resources are written as runc writes them", () => {
       [
         `devices/${leaf}/devices.deny=a`,
         `devices/${leaf}/devices.deny=a`,
-        `devices/${leaf}/devices.allow=c *:* m`,
-        `devices/${leaf}/devices.allow=b *:* m`,
-        `devices/${leaf}/devices.allow=c 1:3 rwm`,
+        `devices/${leaf}/devices.allow=c 4:1 rw`,
+        // runc's defaults follow the spec's rules
+        ...RUNC_DEFAULT_DEVICE_RULES.map(
+          (r, i) => `devices/${leaf}/devices.allow=${v1DeviceString(normalizeDeviceRule(r, i))}`,
+        ),
         // limit grows from unlimited: memory first, then memory+swap
         `memory/${leaf}/memory.limit_in_bytes=${64 << 20}`,
         `memory/${leaf}/memory.memsw.limit_in_bytes=${128 << 20}`,
@@ -290,6 +298,48 @@ test("destroy removes every directory, tolerates missing ones and sub-cgroups", 
     assert.equal(mgr.exists(), false);
     mgr.destroy();
     assert.equal(mgr.isFrozen(), false);
+  } finally {
+    cleanup();
+  }
+});
+
+test("device rules: runc's defaults are appended unless replaced or disabled", () => {
+  const spec = [{ allow: false, access: "rwm" }];
+  const merged = withRuncDefaultDevices(spec, ["/dev/null"]);
+  assert.deepEqual(merged[0], spec[0]);
+  assert.equal(merged.length, RUNC_DEFAULT_DEVICE_RULES.length);
+  assert.ok(!merged.some((r) => r.major === 1 && r.minor === 3), "/dev/null default replaced");
+
+  const { root, proc, writes, cleanup } = setup();
+  try {
+    const plainRec = recorder(root);
+    const plain = createCgroupManager({
+      cgroupsPath: "/plain",
+      containerId: "plain",
+      root,
+      procRoot: proc,
+      defaultDevices: false,
+      trace: plainRec.trace,
+    });
+    plain.create();
+    assert.deepEqual(
+      plainRec.writes.filter((w) => w.startsWith("devices/")),
+      [],
+      "without defaults and without rules the devices cgroup is untouched",
+    );
+    const withDefaults = createCgroupManager({
+      cgroupsPath: "/d",
+      containerId: "d",
+      root,
+      procRoot: proc,
+      trace: (op, p, v) => op === "write" && writes.push(`${path.relative(root, p)}=${v}`),
+    });
+    withDefaults.create();
+    const deviceWrites = writes.filter((w) => w.startsWith("devices/"));
+    assert.equal(deviceWrites.length, 1 + RUNC_DEFAULT_DEVICE_RULES.length);
+    writes.length = 0;
+    withDefaults.update({ pids: { limit: 5 } });
+    assert.deepEqual(writes, ["pids/d/pids.max=5"], "an update without devices leaves them alone");
   } finally {
     cleanup();
   }

@@ -26,6 +26,8 @@ export interface V1ManagerOptions {
   procRoot: string;
   freezeTimeoutMs: number;
   fs: CgroupFs;
+  /** Completes update() input the way create's resources were completed (default devices). */
+  forUpdate: (r: LinuxResources) => LinuxResources;
 }
 
 /** Hierarchies we join but never configure; failures there are ignored like runc does. */
@@ -68,8 +70,9 @@ export class V1Manager implements CgroupManager {
   }
 
   update(resources: LinuxResources): void {
-    rejectUnified(resources);
-    this.apply(resources);
+    const r = this.opts.forUpdate(resources);
+    rejectUnified(r);
+    this.apply(r);
   }
 
   addProcess(pid: number): void {

@@ -25,6 +25,8 @@ export interface V2ManagerOptions {
   root: string;
   freezeTimeoutMs: number;
   fs: CgroupFs;
+  /** Completes update() input the way create's resources were completed (default devices). */
+  forUpdate: (r: LinuxResources) => LinuxResources;
 }
 
 /** runc's mapping of cgroup v1 cpu.shares [2-262144] onto cpu.weight [1-10000]. */
@@ -163,8 +165,9 @@ export class V2Manager implements CgroupManager {
   }
 
   update(resources: LinuxResources): void {
-    validateV2(resources);
-    this.apply(resources);
+    const r = this.opts.forUpdate(resources);
+    validateV2(r);
+    this.apply(r);
   }
 
   addProcess(pid: number): void {
