@@ -114,7 +114,7 @@ export function isDefaultDeviceSet(rules: DeviceRule[]): boolean {
   const defaults = RUNC_DEFAULT_DEVICE_RULES.map(normalizeDeviceRule);
   return rules.every(
     (r) =>
-      (!r.allow && isWildcardRule(r) && r.access.length === 3) ||
+      (!r.allow && isWildcardRule(r) && ["r", "w", "m"].every((p) => r.access.includes(p))) ||
       defaults.some((d) => sameRule(d, r)),
   );
 }

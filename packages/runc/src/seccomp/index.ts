@@ -101,3 +101,10 @@ export function buildSockFprog(program: Buffer, filterAddress: bigint): Buffer {
   buf.writeBigUInt64LE(filterAddress, SOCK_FPROG_LAYOUT.filterOffset);
   return buf;
 }
+
+export {
+  FILTERED_SECCOMP_ARCHES,
+  SUPPORTED_SECCOMP_ACTIONS,
+  SUPPORTED_SECCOMP_FLAGS,
+  SUPPORTED_SECCOMP_OPERATORS,
+} from "./features.js";
