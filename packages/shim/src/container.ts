@@ -1,6 +1,8 @@
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
+  ContainerdError,
+  kindOf,
   errAlreadyExists,
   errFailedPrecondition,
   errNotFound,
@@ -285,20 +287,34 @@ export class Container {
     }
   }
 
+  /**
+   * `runtime checkpoint` (CRIU). On failure the first line of CRIU's complaint is reported with
+   * where its dump.log was kept (`<bundle>/criu-dump.log`), as the runc shim does.
+   */
   async checkpoint(o: {
     imagePath: string;
     workPath?: string;
     leaveRunning: boolean;
   }): Promise<void> {
     this.init.check("checkpoint");
+    const work = o.workPath || join(this.bundle, "work", "criu-work");
     try {
       await withDeadline(
-        this.runtime.checkpoint(this.id, o),
+        this.runtime.checkpoint(this.id, { ...o, workPath: work }),
         RUNTIME_TIMEOUTS.checkpoint,
         "runtime checkpoint",
       );
     } catch (e) {
-      throw runtimeError(e, "OCI runtime checkpoint failed");
+      const dumpLog = join(this.bundle, "criu-dump.log");
+      try {
+        copyFileSync(join(work, "dump.log"), dumpLog);
+      } catch {
+        // CRIU did not get far enough to write a log
+      }
+      const first = String((e as Error).message).split("\n")[0];
+      throw new ContainerdError(kindOf(e), `${first} path= ${dumpLog}`, { cause: e });
+    } finally {
+      if (!o.workPath) rmSync(work, { recursive: true, force: true });
     }
   }
 }

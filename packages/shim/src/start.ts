@@ -129,7 +129,13 @@ function joinShimCgroup(pid: number, cgroup: string): void {
  * idle shim's memory down (shim memory is what users count). Overridable for measurements.
  */
 export const SHIM_NODE_FLAGS_ENV = "CONTAINERD_TS_SHIM_NODE_FLAGS";
-const DEFAULT_NODE_FLAGS = ["--max-semi-space-size=1", "--v8-pool-size=1", "--lite-mode"];
+const DEFAULT_NODE_FLAGS = [
+  "--max-semi-space-size=1",
+  "--v8-pool-size=1",
+  "--lite-mode",
+  // implied by --lite-mode; said explicitly so V8 prints no warning into the shim log
+  "--no-expose-wasm",
+];
 
 function nodeFlags(): string[] {
   const v = process.env[SHIM_NODE_FLAGS_ENV];
