@@ -1,5 +1,7 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -15,6 +17,7 @@ import { Leases } from "@containerd-ts/gen/containerd/services/leases/v1/leases_
 import { Namespaces } from "@containerd-ts/gen/containerd/services/namespaces/v1/namespace_pb.js";
 import { Tasks } from "@containerd-ts/gen/containerd/services/tasks/v1/tasks_pb.js";
 import { Health } from "@containerd-ts/gen/grpc/health/v1/health_pb.js";
+import { ErrorKind, kindOf } from "@containerd-ts/errdefs";
 import { resolveConfig } from "./config.js";
 import { createLogger } from "./context.js";
 import { Daemon, serviceRegistrations } from "./server.js";
@@ -279,4 +282,33 @@ test("a request over the size cap is refused", async (t) => {
     c.create({ container: { id: "big", runtime: { name: "r" }, spec: big } }, ns("default")),
   );
   assert.equal(got, Code.ResourceExhausted);
+});
+
+test("a live daemon's socket is refused, a dead one's is replaced", async (t) => {
+  const { config, dir } = await startDaemon(t);
+  const other = resolveConfig({
+    address: config.address,
+    root: join(dir, "root2"),
+    state: join(dir, "state2"),
+  });
+  await assert.rejects(
+    Daemon.start(other, createLogger("error")),
+    (e) => kindOf(e) === ErrorKind.FailedPrecondition,
+  );
+
+  // a socket file whose listener was SIGKILLed
+  const stale = join(dir, "stale.sock");
+  const child = spawn(process.execPath, [
+    "-e",
+    `require("net").createServer().listen(${JSON.stringify(stale)}, () => console.log("up"))`,
+  ]);
+  await once(child.stdout!, "data");
+  child.kill("SIGKILL");
+  await once(child, "exit");
+  assert.ok(statSync(stale).isSocket());
+  const revived = await Daemon.start(
+    resolveConfig({ address: stale, root: join(dir, "root3"), state: join(dir, "state3") }),
+    createLogger("error"),
+  );
+  await revived.stop();
 });

@@ -1,4 +1,5 @@
-import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { errNotFound } from "@containerd-ts/errdefs";
 import {
   Health,
   HealthCheckResponse_ServingStatus as Status,
@@ -8,7 +9,7 @@ import type { DaemonContext } from "../../context.js";
 /** grpc.health.v1: the daemon as a whole ("") is SERVING while it runs. */
 export function registerHealthService(router: ConnectRouter, ctx: DaemonContext): void {
   const check = (service: string) => {
-    if (service !== "") throw new ConnectError(`unknown service ${service}`, Code.NotFound);
+    if (service !== "") throw errNotFound(`unknown service ${service}`);
     return { status: ctx.shutdown.aborted ? Status.NOT_SERVING : Status.SERVING };
   };
   router.service(Health, {
