@@ -70,7 +70,7 @@ function makeRootfs(dir: string): void {
     mkdirSync(join(dir, d), { recursive: true });
   copyFileSync("/bin/busybox", join(dir, "bin", "busybox"));
   spawnSync("chmod", ["755", join(dir, "bin", "busybox")]);
-  for (const a of ["sh", "echo", "sleep", "ps", "cat", "true", "id"])
+  for (const a of ["sh", "echo", "sleep", "ps", "cat", "true", "id", "head", "tail"])
     symlinkSync("busybox", join(dir, "bin", a));
 }
 
@@ -251,6 +251,65 @@ for (const runtime of runtimes) {
       assert.equal(rm.code, 0, rm.stderr);
       assert.equal((await d.ctr(["containers", "rm", id])).code, 0);
     });
+
+    test("events arrive in containerd's order, an OOM kill is reported before the exit", async () => {
+      const events = spawn("ctr", ["-a", d.sock, "-n", d.ns, "events"], {
+        env: d.env,
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      let out = "";
+      events.stdout!.on("data", (b: Buffer) => (out += b.toString()));
+      try {
+        // the subscription is up once it sees an event of its own namespace
+        for (let i = 0; i < 50 && !out.includes('"probe"'); i++) {
+          await d.ctr(["containers", "create", "--rootfs", d.rootfs, "probe", "/bin/true"]);
+          await new Promise((r) => setTimeout(r, 100));
+          await d.ctr(["containers", "rm", "probe"]);
+        }
+        const r = await d.ctr(
+          runArgs(
+            "oom1",
+            ["--rm", "--memory-limit", String(16 << 20)],
+            ["/bin/sh", "-c", "head -c 200000000 /dev/zero | tail -c 100000000 > /dev/null"],
+          ),
+        );
+        assert.equal(r.code, 137, r.stderr);
+        for (let i = 0; i < 50 && !out.includes('/tasks/delete {"container_id":"oom1"'); i++) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const topics = out
+          .split("\n")
+          .filter((l) => l.includes('"container_id":"oom1"'))
+          .map((l) => /\s(\/tasks\/[a-z-]+)\s/.exec(l)?.[1]);
+        assert.deepEqual(topics, [
+          "/tasks/create",
+          "/tasks/start",
+          "/tasks/oom",
+          "/tasks/exit",
+          "/tasks/delete",
+        ]);
+      } finally {
+        events.kill();
+      }
+    });
+
+    test(
+      "-t gives the process a terminal",
+      { skip: spawnSync("sh", ["-c", "command -v script"]).status !== 0 && "needs script(1)" },
+      async () => {
+        const cmd = [
+          "ctr",
+          "-a",
+          d.sock,
+          "-n",
+          d.ns,
+          ...runArgs("tty1", ["--rm", "-t"], ["/bin/sh", "-c", "tty; exit 4"]),
+        ].join(" ");
+        const r = await run("script", ["-qec", cmd, "/dev/null"], { env: d.env });
+        assert.match(r.stdout, /\/dev\/pts\/\d+/);
+        assert.equal(r.code, 4);
+      },
+    );
 
     test("no shim is left once every task is gone", async () => {
       for (let i = 0; i < 50 && d.shims().length > 0; i++)

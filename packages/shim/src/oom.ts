@@ -23,6 +23,17 @@ export class OomWatcher {
     }
   }
 
+  /** Checks one container now (its init just exited: an OOM kill must be reported before the exit). */
+  check(containerId: string): void {
+    const w = this.watched.get(containerId);
+    if (!w) return;
+    const now = oomKillCount(w.paths);
+    if (now !== undefined && now > w.last) {
+      w.last = now;
+      this.onOom(containerId);
+    }
+  }
+
   remove(containerId: string): void {
     this.watched.delete(containerId);
     if (this.watched.size === 0) this.stop();
@@ -30,14 +41,7 @@ export class OomWatcher {
 
   /** One pass over every watched cgroup. */
   poll(): void {
-    for (const [id, w] of this.watched) {
-      const now = oomKillCount(w.paths);
-      if (now === undefined) continue;
-      if (now > w.last) {
-        w.last = now;
-        this.onOom(id);
-      }
-    }
+    for (const id of this.watched.keys()) this.check(id);
   }
 
   stop(): void {

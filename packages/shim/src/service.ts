@@ -216,6 +216,7 @@ export class TaskService {
     const wasPaused = p.state === "paused";
     if (!p.setExited(e)) return;
     if (p.isInit) {
+      this.oom.check(c.id);
       this.oom.remove(c.id);
       if (wasPaused)
         c.runtime.resume(c.id).catch((err) => this.deps.log?.("resume after exit", err));
