@@ -10,6 +10,7 @@ import {
 } from "@containerd-ts/gen/containerd/events/container_pb.js";
 import { MetadataStore, type StoredEvent } from "../store/index.js";
 import { eventAny, EventExchange, nowTimestamp } from "./index.js";
+import { MAX_PENDING_EVENTS } from "./subscription.js";
 
 function setup(t: { after(fn: () => void): void }, retention = 1000) {
   const dir = mkdtempSync(join(tmpdir(), "ctd-events-"));
@@ -113,4 +114,14 @@ test("retention keeps the newest events", async (t) => {
   for (let i = 0; i < 250; i++) await ex.publish("default", "/containers/create", create(`c${i}`));
   assert.ok(store.events.count() <= 10 + 100);
   assert.equal(ex.lastSeq(), 250);
+});
+
+test("a subscriber that never reads is cut off with ResourceExhausted", async (t) => {
+  const { ex } = setup(t);
+  const sub = ex.subscribe();
+  const ev = create("x");
+  for (let i = 0; i <= MAX_PENDING_EVENTS; i++)
+    ex.deliver({ seq: i + 1, namespace: "n", topic: "/t", event: ev, timestamp: nowTimestamp() });
+  assert.equal(ex.subscriberCount, 0);
+  await assert.rejects(take(sub, 1), (e) => kindOf(e) === ErrorKind.ResourceExhausted);
 });

@@ -1,4 +1,8 @@
+import { ContainerdError, ErrorKind } from "@containerd-ts/errdefs";
 import type { StoredEvent } from "../store/index.js";
+
+/** A subscriber this far behind is cut off rather than let the daemon's memory grow. */
+export const MAX_PENDING_EVENTS = 65_536;
 
 /**
  * One subscriber's queue: events are pushed synchronously by the exchange and pulled
@@ -8,6 +12,7 @@ export class Subscription implements AsyncIterable<StoredEvent> {
   private readonly queue: StoredEvent[] = [];
   private wake: (() => void) | undefined;
   private ended = false;
+  private failure: ContainerdError | undefined;
 
   constructor(
     readonly accepts: (e: StoredEvent) => boolean,
@@ -16,6 +21,15 @@ export class Subscription implements AsyncIterable<StoredEvent> {
 
   push(e: StoredEvent): void {
     if (this.ended || !this.accepts(e)) return;
+    if (this.queue.length >= MAX_PENDING_EVENTS) {
+      this.failure = new ContainerdError(
+        ErrorKind.ResourceExhausted,
+        `subscriber fell ${MAX_PENDING_EVENTS} events behind; resubscribe from sequence ${e.seq - 1}`,
+      );
+      this.queue.length = 0;
+      this.end();
+      return;
+    }
     this.queue.push(e);
     this.wake?.();
   }
@@ -39,7 +53,10 @@ export class Subscription implements AsyncIterable<StoredEvent> {
           yield next;
           continue;
         }
-        if (this.ended) return;
+        if (this.ended) {
+          if (this.failure) throw this.failure;
+          return;
+        }
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
       }
