@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Any } from "@bufbuild/protobuf/wkt";
@@ -10,6 +10,8 @@ import { EventsTtrpcServer, type ForwardedEnvelope } from "../ttrpc-events/index
 import { RuntimeManager } from "./manager.js";
 import { resolveShimBinary } from "./binary.js";
 import { recoverTasks } from "./recovery.js";
+import { isOwnShim } from "./fast-start.js";
+import { socketAddress, socketPath } from "@containerd-ts/shim/paths.js";
 import { busyboxSpec, makeBusyboxRootfs, removeCgroupParent } from "./test-support.js";
 import { mountsUnder } from "./mounts.js";
 
@@ -229,6 +231,43 @@ test(
       );
       assert.equal(h.manager.get("rt-test", "crash1"), undefined);
       assert.ok(!existsSync(task.bundle.path));
+    } finally {
+      await h.close();
+    }
+  },
+);
+
+const ownShim = (() => {
+  try {
+    return isOwnShim(resolveShimBinary("io.containerd.ts.v2"));
+  } catch {
+    return false;
+  }
+})();
+
+test(
+  "our shim starts on the fast path: daemon-made socket as fd 3, same address file",
+  { skip: !canRun || !ownShim },
+  async () => {
+    const h = await harness();
+    try {
+      const out = join(h.dir, "out-ts.txt");
+      await h.manager.create("rt-test", "fast1", {
+        runtime: "io.containerd.ts.v2",
+        spec: spec(h.rootfs, "fast1", ["/bin/echo", "fast"]),
+        stdout: "file://" + out,
+      });
+      const task = h.manager.mustGet("rt-test", "fast1");
+      const address = readFileSync(join(task.bundle.path, "address"), "utf8");
+      assert.equal(address, socketAddress(join(h.dir, "containerd.sock"), "rt-test", "fast1"));
+      const { shimPid } = await task.connectTask();
+      assert.equal(readlinkSync(`/proc/${shimPid}/cwd`), task.bundle.path);
+      const waiting = task.wait("");
+      await task.start();
+      assert.equal((await waiting).exitStatus, 0);
+      await h.manager.delete("rt-test", "fast1");
+      assert.equal(readFileSync(out, "utf8"), "fast\n");
+      assert.ok(!existsSync(socketPath(address)));
     } finally {
       await h.close();
     }

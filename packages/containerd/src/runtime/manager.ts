@@ -25,6 +25,7 @@ import {
   socketPathOf,
   type ShimCommandConfig,
 } from "./shim-command.js";
+import { fastStartOwnShim } from "./fast-start.js";
 import { ShimLog, stderrSink, type ShimLogSink } from "./shim-log.js";
 import { ShimTask } from "./shim-task.js";
 
@@ -166,11 +167,10 @@ export class RuntimeManager {
       try {
         log = await ShimLog.open(bundle.path, this.opts.shimLog ?? stderrSink);
         const cfg = this.commandConfig(bundle, binary);
-        address = await shimStart(
-          cfg,
-          o.taskOptions ?? o.runtimeOptions,
-          this.opts.startTimeoutMs ?? 30_000,
-        );
+        const options = o.taskOptions ?? o.runtimeOptions;
+        address =
+          (await fastStartOwnShim(cfg, o.spec, options)) ??
+          (await shimStart(cfg, options, this.opts.startTimeoutMs ?? 30_000));
         task = await ShimTask.connect(bundle, binary, socketPathOf(address));
         await writeFile(join(bundle.path, "shim-binary-path"), binary, { mode: 0o600 });
         const pid = await task.create({

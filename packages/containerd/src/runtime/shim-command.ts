@@ -22,7 +22,7 @@ export interface ShimCommandConfig {
   readonly debug?: boolean;
 }
 
-function commandEnv(cfg: ShimCommandConfig): NodeJS.ProcessEnv {
+export function commandEnv(cfg: ShimCommandConfig): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // costs ~85 ms per Node start and a shim needs no extra CAs
   delete env.NODE_EXTRA_CA_CERTS;
