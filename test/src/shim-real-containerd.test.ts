@@ -1,6 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
@@ -311,10 +312,29 @@ for (const runtime of runtimes) {
       },
     );
 
+    test("containers with the same group annotation share one shim", async () => {
+      const group = ["--annotation", "io.containerd.runc.v2.group=grp1", "-d"];
+      assert.equal((await d.ctr(runArgs("grp-a", group, ["/bin/sleep", "1000"]))).code, 0);
+      assert.equal((await d.ctr(runArgs("grp-b", group, ["/bin/sleep", "1000"]))).code, 0);
+      assert.equal(d.shims().length, 1);
+      assert.equal((await d.ctr(["tasks", "rm", "-f", "grp-a"])).code, 0);
+      assert.equal((await d.ctr(["containers", "rm", "grp-a"])).code, 0);
+      // the shim stays for the other container
+      const ex = await d.ctr(["tasks", "exec", "--exec-id", "x", "grp-b", "/bin/echo", "alive"]);
+      assert.equal(ex.stdout, "alive\n", ex.stderr);
+      assert.equal((await d.ctr(["tasks", "rm", "-f", "grp-b"])).code, 0);
+      assert.equal((await d.ctr(["containers", "rm", "grp-b"])).code, 0);
+    });
+
     test("no shim is left once every task is gone", async () => {
       for (let i = 0; i < 50 && d.shims().length > 0; i++)
         await new Promise((r) => setTimeout(r, 100));
       assert.deepEqual(d.shims(), []);
+      // and every shim removed its socket (named as containerd's shims name theirs)
+      for (const id of ["echo1", "exit7", "stdin1", "detached1", "oom1", "tty1", "grp1"]) {
+        const digest = createHash("sha256").update(`${d.sock}/${d.ns}/${id}`).digest("hex");
+        assert.equal(existsSync(join("/run/containerd/s", digest)), false, `socket of ${id}`);
+      }
     });
   });
 }

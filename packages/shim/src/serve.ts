@@ -31,6 +31,8 @@ export async function serve(
 ): Promise<void> {
   sys.prctl(PR_SET_CHILD_SUBREAPER, 1);
   const bundle = process.cwd();
+  // read now: with grouping, this first bundle may be removed while the shim serves others
+  const address = readAddress(join(bundle, "address"));
   const ttrpcAddress = process.env.TTRPC_ADDRESS ?? "";
   const spool = new EventSpool(join(bundle, "events.spool"));
   const publisher = new EventPublisher({
@@ -50,7 +52,6 @@ export async function serve(
     exiting = true;
     reaper.stop();
     await server.close().catch(() => undefined);
-    const address = readAddress(join(bundle, "address"));
     if (address) rmSync(socketPath(address), { force: true });
     const flushed = await publisher.flush(FLUSH_ON_EXIT_MS);
     if (!flushed) log.warn("exiting with undelivered events", { pending: spool.size });
