@@ -6,12 +6,30 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { Transport } from "@connectrpc/connect";
-import { runProcess, type RunResult } from "./ctr-harness.js";
 
 /**
  * containerd-ts (the built dist/main.js) on a temp socket/root/state, driven by the real
  * `ctr` from Debian's containerd package and by connect-node gRPC clients.
  */
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end with stdin closed (ctr may exit before reading any input). */
+export function run(cmd: string, args: string[]): Promise<RunResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    child.on("error", fail);
+    child.on("close", (code) => done({ code, stdout, stderr }));
+  });
+}
+
 const here = dirname(fileURLToPath(import.meta.url));
 export const DAEMON_MAIN = resolve(here, "..", "..", "packages", "containerd", "dist", "main.js");
 
@@ -67,7 +85,7 @@ export class MetadataDaemon {
   /** The real ctr against this daemon. */
   ctr(args: string[], namespace?: string): Promise<RunResult> {
     const ns = namespace ? ["-n", namespace] : [];
-    return runProcess("ctr", ["-a", this.address, ...ns, ...args]);
+    return run("ctr", ["-a", this.address, ...ns, ...args]);
   }
 
   /** A long-running real ctr (events) whose output accumulates until stop(). */
@@ -103,7 +121,7 @@ export class MetadataDaemon {
   }
 }
 
-export const hasRealCtr = await runProcess("ctr", ["--version"]).then(
+export const hasRealCtr = await run("ctr", ["--version"]).then(
   (r) => r.code === 0,
   () => false,
 );
