@@ -15,7 +15,13 @@ export interface ForwardedEnvelope {
 /** The daemon's event exchange: stores the envelope in the history, then fans it out. */
 export interface EventForwarder {
   forward(envelope: ForwardedEnvelope): Promise<unknown>;
+  /** the stored history (to remember exits delivered before a daemon restart) */
+  history?(q: { afterSeq?: number; filters?: readonly string[] }): ForwardedEnvelope[];
+  lastSeq?(): number;
 }
+
+/** How far back in the history a restarted daemon looks for exits it already stored. */
+const EXIT_HISTORY_WINDOW = 4096;
 
 /**
  * ttrpc `containerd.services.events.ttrpc.v1.Events/Forward` on `<address>.ttrpc`: the way
@@ -24,12 +30,13 @@ export interface EventForwarder {
  */
 export class EventsTtrpcServer {
   private readonly server: TtrpcServer;
-  private readonly dedupe = new ExitDeduper();
+  private readonly dedupe = new ExitDeduper(EXIT_HISTORY_WINDOW);
 
   constructor(
     private readonly exchange: EventForwarder,
     onError?: (err: unknown) => void,
   ) {
+    this.rememberStoredExits();
     this.server = new TtrpcServer({ onError });
     this.server.register(Events, {
       forward: async (req) => {
@@ -47,6 +54,19 @@ export class EventsTtrpcServer {
         return {};
       },
     });
+  }
+
+  /**
+   * A shim re-sends spooled events it was not sure were stored (the daemon died between
+   * storing and answering): exits already in the history must not be stored twice.
+   */
+  private rememberStoredExits(): void {
+    const { history, lastSeq } = this.exchange;
+    if (!history || !lastSeq) return;
+    const afterSeq = Math.max(0, lastSeq.call(this.exchange) - EXIT_HISTORY_WINDOW);
+    for (const e of history.call(this.exchange, { afterSeq, filters: ['topic=="/tasks/exit"'] })) {
+      this.dedupe.isDuplicate(e.namespace, e.topic, e.event);
+    }
   }
 
   /** Creates `<address>.ttrpc` (a stale socket of a killed daemon is replaced), mode 0600. */
