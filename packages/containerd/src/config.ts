@@ -139,7 +139,9 @@ export function resolveConfig(
   flags: ConfigFlags,
   readFile = (p: string) => readFileSync(p, "utf8"),
 ): DaemonConfig {
-  const file = flags.config ? parseConfigToml(readFile(flags.config), flags.config) : {};
+  const file = flags.config
+    ? parseConfigToml(readConfigFile(flags.config, readFile), flags.config)
+    : {};
   const cfg: DaemonConfig = { ...DEFAULT_CONFIG, ...file };
   if (flags.address) cfg.address = flags.address;
   if (flags.root) cfg.root = flags.root;
@@ -151,6 +153,14 @@ export function resolveConfig(
   cfg.address = stripUnixScheme(cfg.address);
   cfg.ttrpcAddress = stripUnixScheme(cfg.ttrpcAddress);
   return cfg;
+}
+
+function readConfigFile(path: string, readFile: (p: string) => string): string {
+  try {
+    return readFile(path);
+  } catch (err) {
+    throw errInvalidArgument(`config: cannot read ${path}: ${(err as Error).message}`);
+  }
 }
 
 export const stripUnixScheme = (a: string): string => a.replace(/^unix:\/\//, "");
