@@ -1,0 +1,210 @@
+import { closeSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { errInvalidArgument, errNotImplemented } from "@containerd-ts/errdefs/errors.js";
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM } from "@containerd-ts/sys/constants.js";
+import { libc } from "@containerd-ts/sys/libc.js";
+import { buildInitPlan } from "../init/plan.js";
+import { validateSpec } from "../spec/config.js";
+import { loadCgroupManager, type Cgroups } from "./cgroup.js";
+import { spawnInit } from "./child.js";
+import { checkId, errExist } from "./errors.js";
+import { runHooks, type HookState } from "./hooks.js";
+import { enterNamespaces } from "./namespaces.js";
+import {
+  containerDir,
+  EXEC_FIFO,
+  nowNs,
+  procStat,
+  rfc3339Nano,
+  saveState,
+  writeAtomic,
+  type ContainerState,
+} from "./state.js";
+
+export interface CreateOptions {
+  root: string;
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot: boolean;
+  preserveFds: number;
+  /** run in the foreground: the terminal may then be handled without a console socket */
+  detach: boolean;
+}
+
+export interface Created {
+  state: ContainerState;
+  child: ChildProcess;
+  cgroups: Cgroups;
+}
+
+/** Connects to the --console-socket; the init sends the pty master over it. */
+function connectConsole(path: string): number {
+  const sys = libc();
+  const fd = sys.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  try {
+    sys.connect(fd, path);
+  } catch (e) {
+    sys.close(fd);
+    throw e;
+  }
+  return fd;
+}
+
+export function readBundleConfig(bundle: string, id: string) {
+  const path = join(bundle, "config.json");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT")
+      throw errInvalidArgument(`JSON specification file config.json not found`);
+    throw errInvalidArgument(`config.json: ${(e as Error).message}`);
+  }
+  return validateSpec(raw, id, bundle);
+}
+
+/**
+ * `runc-ts create`: validate, plan, make the state dir and exec fifo, create the cgroup, enter
+ * the namespaces on the main thread, spawn the init, run createRuntime hooks when it asks,
+ * and record state.json + the pid file once it is ready (blocked on the exec fifo).
+ */
+export async function createContainer(o: CreateOptions): Promise<Created> {
+  const id = checkId(o.id);
+  const bundle = resolve(o.bundle);
+  const config = readBundleConfig(bundle, id);
+  if (!existsSync(config.rootfs) || !statSync(config.rootfs).isDirectory())
+    throw errInvalidArgument(`rootfs (${config.rootfs}) does not exist`);
+  if (config.process.terminal && !o.consoleSocket)
+    throw errInvalidArgument(
+      "cannot allocate tty if runc will detach without setting console socket",
+    );
+  if (!config.process.terminal && o.consoleSocket)
+    throw errInvalidArgument("cannot use console socket if runc will not detach or allocate tty");
+  if (config.seccomp) {
+    try {
+      await import("../seccomp/index.js" as string);
+    } catch {
+      throw errNotImplemented("seccomp is not supported by this build of runc-ts");
+    }
+  }
+  const dir = containerDir(o.root, id);
+  mkdirSync(o.root, { recursive: true, mode: 0o711 });
+  try {
+    mkdirSync(dir, { mode: 0o711 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw errExist();
+    throw e;
+  }
+  const sys = libc();
+  let cgroups: Cgroups | undefined;
+  let child: ChildProcess | undefined;
+  let consoleFd: number | undefined;
+  try {
+    const fifo = join(dir, EXEC_FIFO);
+    sys.mkfifo(fifo, 0o622);
+    cgroups = await loadCgroupManager({
+      cgroupsPath: config.cgroupsPath,
+      containerId: id,
+      resources: config.resources,
+    });
+    cgroups.create();
+    const cgroupPaths = cgroups.paths();
+    if (o.consoleSocket) consoleFd = connectConsole(o.consoleSocket);
+    const steps = buildInitPlan(config, { noPivot: o.noPivot, execFifoPath: fifo });
+    const restore = enterNamespaces(sys, config.namespaces);
+    let init;
+    try {
+      init = spawnInit({ cwd: bundle, preserveFds: o.preserveFds, consoleFd });
+    } finally {
+      restore();
+    }
+    child = init.child;
+    if (consoleFd !== undefined) {
+      closeSync(consoleFd);
+      consoleFd = undefined;
+    }
+    const pid = child.pid;
+    if (pid === undefined) throw new Error("spawn init: no pid");
+    const hookState: HookState = {
+      ociVersion: config.ociVersion,
+      id,
+      status: "creating",
+      pid,
+      bundle,
+      annotations: config.annotations,
+    };
+    init.send({
+      type: "plan",
+      mode: "init",
+      steps,
+      extraFds: Array.from({ length: o.preserveFds }, (_, i) => 3 + i),
+      cgroupProcsFiles: [...new Set(Object.values(cgroupPaths))].map((p) =>
+        join(p, "cgroup.procs"),
+      ),
+      cgroupPaths,
+      cgroupVersion: cgroups.version,
+      hooks: {
+        createContainer: config.hooks.createContainer,
+        startContainer: config.hooks.startContainer,
+      },
+      hookState,
+    });
+    for (;;) {
+      const m = await init.next();
+      if (m === undefined) throw new Error("container init exited before it was ready");
+      if (m.type === "error") throw new Error(m.message);
+      if (m.type === "hooks") {
+        try {
+          runHooks("prestart", config.hooks.prestart, hookState);
+          runHooks("createRuntime", config.hooks.createRuntime, hookState);
+          init.send({ type: "hooks-done" });
+        } catch (e) {
+          init.send({ type: "error", message: (e as Error).message });
+          throw e;
+        }
+      }
+      if (m.type === "ready") break;
+    }
+    init.close();
+    const stat = procStat(pid);
+    if (!stat) throw new Error("container init exited before it was ready");
+    const state: ContainerState = {
+      id,
+      initPid: pid,
+      initStartTime: stat.startTime,
+      bundle,
+      rootfs: config.rootfs,
+      created: rfc3339Nano(nowNs()),
+      config,
+      cgroupPaths,
+      namespacePaths: {},
+    };
+    saveState(o.root, state);
+    if (o.pidFile) writeAtomic(resolve(o.pidFile), String(pid));
+    return { state, child, cgroups };
+  } catch (e) {
+    if (consoleFd !== undefined) closeSync(consoleFd);
+    if (child?.pid !== undefined) {
+      try {
+        process.kill(child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+      await new Promise<void>((r) =>
+        child!.exitCode !== null || child!.signalCode !== null
+          ? r()
+          : child!.once("exit", () => r()),
+      );
+    }
+    try {
+      cgroups?.destroy();
+    } catch {
+      // best effort: the error that got us here matters more
+    }
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}

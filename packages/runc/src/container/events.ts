@@ -1,0 +1,34 @@
+import { errInvalidArgument } from "@containerd-ts/errdefs/errors.js";
+import { out } from "../cli/commands.js";
+import { loadContainer } from "./ops.js";
+
+function parseDuration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v);
+  if (!m) throw errInvalidArgument(`invalid interval ${v}`);
+  const unit = { ms: 1, s: 1000, m: 60000, h: 3600000 }[m[2] as "ms" | "s" | "m" | "h"];
+  const ms = Number(m[1]) * unit;
+  if (ms <= 0) throw errInvalidArgument("duration interval must be greater than 0");
+  return ms;
+}
+
+/** `events`: --stats prints one stats event; otherwise a stats event every interval until stopped. */
+export async function eventsContainer(
+  root: string,
+  id: string | undefined,
+  statsOnce: boolean,
+  interval: string,
+): Promise<number> {
+  const ms = parseDuration(interval);
+  const c = await loadContainer(root, id);
+  const emit = () =>
+    out(JSON.stringify({ type: "stats", id: c.state.id, data: c.cgroups.stats() }) + "\n");
+  if (statsOnce) {
+    emit();
+    return 0;
+  }
+  for (;;) {
+    if (c.status() === "stopped") return 0;
+    emit();
+    await new Promise((r) => setTimeout(r, ms));
+  }
+}

@@ -1,0 +1,291 @@
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  unlinkSync,
+  constants as fsc,
+} from "node:fs";
+import { join } from "node:path";
+import { errFailedPrecondition, errInvalidArgument } from "@containerd-ts/errdefs/errors.js";
+import { F_GETFL, F_SETFL, O_CLOEXEC, O_NONBLOCK, SIGNALS } from "@containerd-ts/sys/constants.js";
+import { isSyscallError } from "@containerd-ts/sys/errors.js";
+import { libc } from "@containerd-ts/sys/libc.js";
+import { loadCgroupManager, type Cgroups } from "./cgroup.js";
+import { checkId, errNotExist, errNotPaused, errNotRunning } from "./errors.js";
+import { runHooks, type HookState } from "./hooks.js";
+import {
+  containerDir,
+  EXEC_FIFO,
+  initAlive,
+  loadState,
+  publicState,
+  saveState,
+  statusOf,
+  type ContainerState,
+  type Status,
+} from "./state.js";
+
+/** A container loaded from its state dir, with its cgroup manager and live status. */
+export interface Loaded {
+  state: ContainerState;
+  cgroups: Cgroups;
+  status(): Status;
+}
+
+export async function loadContainer(root: string, id: string | undefined): Promise<Loaded> {
+  const cid = checkId(id);
+  const state = loadState(root, cid);
+  if (!state) throw errNotExist();
+  const cgroups = await loadCgroupManager({
+    cgroupsPath: state.config.cgroupsPath,
+    containerId: cid,
+    resources: state.config.resources,
+  });
+  return { state, cgroups, status: () => statusOf(root, state, () => safeFrozen(cgroups)) };
+}
+
+function safeFrozen(c: Cgroups): boolean {
+  try {
+    return c.isFrozen();
+  } catch {
+    return false;
+  }
+}
+
+export function hookState(s: ContainerState, status: Status): HookState {
+  return {
+    ociVersion: s.config.ociVersion,
+    id: s.id,
+    status,
+    pid: s.initPid,
+    bundle: s.bundle,
+    annotations: s.config.annotations,
+  };
+}
+
+/** `start`: release the init blocked on the exec fifo, then poststart hooks. */
+export async function startContainer(root: string, id: string | undefined): Promise<void> {
+  const c = await loadContainer(root, id);
+  const status = c.status();
+  if (status === "stopped")
+    throw errFailedPrecondition("cannot start a container that has stopped");
+  if (status === "running")
+    throw errFailedPrecondition("cannot start an already running container");
+  if (status !== "created")
+    throw errFailedPrecondition(`cannot start a container in the ${status} state`);
+  const fifo = join(containerDir(root, c.state.id), EXEC_FIFO);
+  // O_NONBLOCK: opening never waits for a writer; then block in read until the init writes
+  const fd = openSync(fifo, fsc.O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  try {
+    const sys = libc();
+    sys.fcntl(fd, F_SETFL, sys.fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    const n = readSync(fd, Buffer.alloc(1), 0, 1, null);
+    if (n === 0) throw errFailedPrecondition("cannot start an already running container");
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(fifo);
+  runHooks("poststart", c.state.config.hooks.poststart, hookState(c.state, "running"));
+}
+
+/** runc's parseSignal: numbers, names with or without SIG, any case. */
+export function parseSignal(raw: string | undefined): number {
+  if (raw === undefined || raw === "") return SIGNALS.TERM!;
+  if (/^\d+$/.test(raw)) {
+    const n = Number(raw);
+    if (n <= 0 || n > 64) throw errInvalidArgument(`unknown signal ${JSON.stringify(raw)}`);
+    return n;
+  }
+  const name = raw.toUpperCase().replace(/^SIG/, "");
+  const n = SIGNALS[name];
+  if (n === undefined) throw errInvalidArgument(`unknown signal ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function signalAll(c: Loaded, sig: number): void {
+  const sys = libc();
+  // freeze so nothing forks while we signal (runc does the same); SIGKILL needs no thaw race care
+  let froze = false;
+  try {
+    if (sig === SIGNALS.KILL && c.status() !== "paused") {
+      c.cgroups.freeze();
+      froze = true;
+    }
+  } catch {
+    froze = false;
+  }
+  try {
+    for (const pid of c.cgroups.pids()) {
+      try {
+        sys.kill(pid, sig);
+      } catch (e) {
+        if (!isSyscallError(e, "ESRCH")) throw e;
+      }
+    }
+  } finally {
+    if (froze) c.cgroups.thaw();
+  }
+}
+
+export async function killContainer(
+  root: string,
+  id: string | undefined,
+  signal: string | undefined,
+  all: boolean,
+): Promise<void> {
+  const sig = parseSignal(signal);
+  const c = await loadContainer(root, id);
+  const status = c.status();
+  if (status === "stopped" && !all) throw errNotRunning();
+  if (all) {
+    signalAll(c, sig);
+    return;
+  }
+  try {
+    libc().kill(c.state.initPid, sig);
+  } catch (e) {
+    if (isSyscallError(e, "ESRCH")) throw errNotRunning();
+    throw e;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Removes cgroup and state dir, then poststop hooks (their failures are only warnings). */
+export function destroy(root: string, c: Loaded, warn: (msg: string) => void): void {
+  c.cgroups.destroy();
+  rmSync(containerDir(root, c.state.id), { recursive: true, force: true });
+  try {
+    runHooks("poststop", c.state.config.hooks.poststop, hookState(c.state, "stopped"));
+  } catch (e) {
+    warn((e as Error).message);
+  }
+}
+
+async function killAndDestroy(root: string, c: Loaded, warn: (msg: string) => void): Promise<void> {
+  if (initAlive(c.state)) {
+    try {
+      libc().kill(c.state.initPid, SIGNALS.KILL!);
+    } catch (e) {
+      if (!isSyscallError(e, "ESRCH")) throw e;
+    }
+    if (c.status() === "paused") c.cgroups.thaw();
+    for (let i = 0; i < 200 && initAlive(c.state); i++) await sleep(10);
+    if (initAlive(c.state)) throw new Error("container init still running");
+  }
+  // the init's death kills the pid namespace; without one, other processes may linger
+  if (c.cgroups.pids().length) {
+    signalAll(c, SIGNALS.KILL!);
+    for (let i = 0; i < 200 && c.cgroups.pids().length; i++) await sleep(10);
+  }
+  destroy(root, c, warn);
+}
+
+export async function deleteContainer(
+  root: string,
+  id: string | undefined,
+  force: boolean,
+  warn: (m: string) => void,
+): Promise<void> {
+  const cid = checkId(id);
+  if (!loadState(root, cid)) {
+    const dir = containerDir(root, cid);
+    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    if (force) return;
+    throw errNotExist();
+  }
+  const c = await loadContainer(root, cid);
+  const status = c.status();
+  if (status === "stopped") return destroy(root, c, warn);
+  if (status === "created" || force) return killAndDestroy(root, c, warn);
+  throw errFailedPrecondition(`cannot delete container ${cid} that is not stopped: ${status}`);
+}
+
+export async function containerStateJson(root: string, id: string | undefined): Promise<string> {
+  const c = await loadContainer(root, id);
+  return JSON.stringify(publicState(root, c.state, c.status()), null, 2);
+}
+
+export async function listContainers(root: string): Promise<Record<string, unknown>[]> {
+  let names: string[];
+  try {
+    names = readdirSync(root, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw e;
+  }
+  const out: Record<string, unknown>[] = [];
+  for (const name of names) {
+    const state = loadState(root, name);
+    if (!state) continue;
+    const c = await loadContainer(root, name);
+    out.push(publicState(root, state, c.status()));
+  }
+  return out;
+}
+
+/** runc list's table: tabwriter(minwidth 12, tabwidth 1, padding 3). */
+export function formatTable(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const r of rows)
+    r.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length + 3, 12)));
+  return rows
+    .map(
+      (r) =>
+        r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join("") + "\n",
+    )
+    .join("");
+}
+
+export async function pauseContainer(root: string, id: string | undefined): Promise<void> {
+  const c = await loadContainer(root, id);
+  const s = c.status();
+  if (s !== "running" && s !== "created") throw errNotRunning();
+  c.cgroups.freeze();
+}
+
+export async function resumeContainer(root: string, id: string | undefined): Promise<void> {
+  const c = await loadContainer(root, id);
+  if (c.status() !== "paused") throw errNotPaused();
+  c.cgroups.thaw();
+}
+
+export async function updateContainer(
+  root: string,
+  id: string | undefined,
+  resources: Record<string, unknown>,
+): Promise<void> {
+  const c = await loadContainer(root, id);
+  if (c.status() === "stopped") throw errNotRunning();
+  c.cgroups.update(resources);
+  c.state.config.resources = mergeResources(c.state.config.resources ?? {}, resources);
+  saveState(root, c.state);
+}
+
+function mergeResources(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] =
+      v &&
+      typeof v === "object" &&
+      !Array.isArray(v) &&
+      prev &&
+      typeof prev === "object" &&
+      !Array.isArray(prev)
+        ? { ...(prev as Record<string, unknown>), ...(v as Record<string, unknown>) }
+        : v;
+  }
+  return out;
+}

@@ -1,0 +1,36 @@
+import { exitCodeOf, forwardSignals } from "./child.js";
+import type { Created } from "./create.js";
+import { destroy, loadContainer, startContainer } from "./ops.js";
+
+/**
+ * `run`: create + start, then (unless detached) forward signals to the init, wait for it
+ * and exit with its status; without --keep the container is deleted afterwards.
+ */
+export async function runContainer(
+  root: string,
+  c: Created,
+  o: { detach: boolean; keep: boolean; warn: (m: string) => void },
+): Promise<number> {
+  const exited = exitCodeOf(c.child);
+  try {
+    await startContainer(root, c.state.id);
+  } catch (e) {
+    try {
+      process.kill(c.state.initPid, "SIGKILL");
+    } catch {
+      // gone already
+    }
+    await exited;
+    destroy(root, await loadContainer(root, c.state.id), o.warn);
+    throw e;
+  }
+  if (o.detach) {
+    c.child.unref();
+    return 0;
+  }
+  const undo = forwardSignals(c.state.initPid);
+  const code = await exited;
+  undo();
+  if (!o.keep) destroy(root, await loadContainer(root, c.state.id), o.warn);
+  return code;
+}

@@ -1,0 +1,89 @@
+import { closeSync } from "node:fs";
+import { F_GETFD, F_SETFD, FD_CLOEXEC } from "@containerd-ts/sys/constants.js";
+import { libc } from "@containerd-ts/sys/libc.js";
+import { runHooks } from "../container/hooks.js";
+import type { LinuxSeccomp } from "../spec/types.js";
+import { PlanExecutor } from "./execute.js";
+import type { PlanMessage } from "./protocol.js";
+import { SyncChannel } from "./sync.js";
+
+function flag(argv: readonly string[], name: string): number | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 && argv[i + 1] !== undefined ? Number(argv[i + 1]) : undefined;
+}
+
+/**
+ * `runc-ts init`: started by create/run/exec with the sync socket, runs the plan it is sent.
+ * Everything it will need is imported before the plan runs: after pivot_root the files of
+ * runc-ts are out of reach.
+ */
+export async function initMain(argv: readonly string[]): Promise<never> {
+  const sys = libc();
+  const syncFd = flag(argv, "--sync-fd");
+  const consoleFd = flag(argv, "--console-fd");
+  if (syncFd === undefined) {
+    process.stderr.write("runc-ts init: not to be run by hand\n");
+    process.exit(1);
+  }
+  // libuv hands the inherited descriptors over without FD_CLOEXEC: the container must not get them
+  for (const fd of [syncFd, consoleFd])
+    if (fd !== undefined) sys.fcntl(fd, F_SETFD, sys.fcntl(fd, F_GETFD) | FD_CLOEXEC);
+  const chan = new SyncChannel(syncFd);
+  let open = true;
+  try {
+    const msg = chan.receive<PlanMessage>();
+    let compileSeccomp: ((p: LinuxSeccomp) => Buffer) | undefined;
+    if (msg.steps.some((s) => s.op === "seccomp")) {
+      const path = "../seccomp/index.js";
+      const mod = (await import(path)) as { compileSeccomp: (p: LinuxSeccomp) => Buffer };
+      compileSeccomp = mod.compileSeccomp;
+    }
+    const executor = new PlanExecutor({
+      sys,
+      extraFds: msg.extraFds,
+      cgroupProcsFiles: msg.cgroupProcsFiles,
+      cgroupPaths:
+        msg.cgroupVersion === 2 ? { "": msg.cgroupPaths[""]! } : withoutUnified(msg.cgroupPaths),
+      consoleFd,
+      compileSeccomp,
+      syncHooks() {
+        chan.send({ type: "hooks" });
+        const reply = chan.receive();
+        if (reply.type !== "hooks-done")
+          throw new Error(reply.type === "error" ? reply.message : "sync: unexpected reply");
+      },
+      syncReady() {
+        chan.send({ type: "ready" });
+        if (msg.mode === "init") {
+          closeSync(syncFd);
+          open = false;
+        }
+      },
+      runHooks(name) {
+        runHooks(name, msg.hooks[name], {
+          ...msg.hookState,
+          status: name === "startContainer" ? "running" : "created",
+        });
+      },
+    });
+    executor.run(msg.steps);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (open) {
+      try {
+        chan.send({ type: "error", message });
+      } catch {
+        process.stderr.write(`runc-ts init: ${message}\n`);
+      }
+    } else {
+      process.stderr.write(`runc-ts init: ${message}\n`);
+    }
+  }
+  process.exit(1);
+}
+
+function withoutUnified(paths: Record<string, string>): Record<string, string> {
+  const out = { ...paths };
+  delete out[""];
+  return out;
+}
