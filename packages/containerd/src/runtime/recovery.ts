@@ -11,7 +11,7 @@ export interface RecoveryOptions {
   readonly runtimeOf?: (namespace: string, id: string) => Promise<string | undefined>;
   /** shims reconnected at once */
   readonly concurrency?: number;
-  /** one deadline for the whole recovery; later bundles are left for the next start */
+  /** one deadline for the daemon's start; bundles not done by then are recovered in the background */
   readonly deadlineMs?: number;
   readonly log?: RuntimeLogger;
   readonly shimLog?: ShimLogSink;
@@ -20,7 +20,7 @@ export interface RecoveryOptions {
 export interface RecoveryReport {
   reconnected: string[];
   cleaned: string[];
-  /** bundles not reached before the overall deadline */
+  /** bundles still being recovered (in the background) when the overall deadline passed */
   skipped: string[];
 }
 
@@ -57,19 +57,14 @@ export async function recoverTasks(
       bundles.push(loadBundle(manager.roots, ns, id));
     }
   }
-  const deadline = Date.now() + (o.deadlineMs ?? 30_000);
+  const pending = new Set(bundles.map((b) => `${b.namespace}/${b.id}`));
   let next = 0;
   const worker = async () => {
     while (next < bundles.length) {
       const bundle = bundles[next++]!;
       const name = `${bundle.namespace}/${bundle.id}`;
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        report.skipped.push(name);
-        continue;
-      }
       try {
-        const ok = await recoverOne(manager, bundle, Math.min(left, SHIM_DEADLINES.connect), o);
+        const ok = await recoverOne(manager, bundle, SHIM_DEADLINES.connect, o);
         (ok ? report.reconnected : report.cleaned).push(name);
       } catch (err) {
         o.log?.error("recover task", {
@@ -78,12 +73,24 @@ export async function recoverTasks(
           error: String(err),
         });
         report.cleaned.push(name);
+      } finally {
+        pending.delete(name);
       }
     }
   };
   const workers = Array.from({ length: Math.max(1, o.concurrency ?? 8) }, worker);
-  await Promise.all(workers);
-  if (report.skipped.length === 0) await removeOrphanWorkDirs(manager);
+  const all = Promise.all(workers).then(() => removeOrphanWorkDirs(manager));
+  // one overall deadline for the daemon's start; what is left goes on in the background
+  let timer: NodeJS.Timeout | undefined;
+  const done = await Promise.race([
+    all.then(() => true),
+    new Promise<false>((r) => (timer = setTimeout(() => r(false), o.deadlineMs ?? 30_000))),
+  ]);
+  clearTimeout(timer);
+  if (!done) {
+    report.skipped.push(...pending);
+    all.catch((err: unknown) => o.log?.error("background recovery", { error: String(err) }));
+  }
   return report;
 }
 
