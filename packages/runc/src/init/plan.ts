@@ -1,15 +1,13 @@
 import {
+  CLONE_NEWCGROUP,
   MS_BIND,
-  MS_NODEV,
-  MS_NOEXEC,
-  MS_NOSUID,
   MS_RDONLY,
   MS_REC,
   MS_REMOUNT,
   MS_SLAVE,
   S_IFCHR,
 } from "@containerd-ts/sys/constants.js";
-import { CLONE_NEWCGROUP } from "@containerd-ts/sys/constants.js";
+import { resolve } from "node:path";
 import type { CapabilitySets } from "@containerd-ts/sys/syscalls.js";
 import type { ContainerConfig, ProcessConfig } from "../spec/config.js";
 import type { LinuxSeccomp } from "../spec/types.js";
@@ -114,7 +112,8 @@ function mountSteps(config: ContainerConfig): InitStep[] {
       continue;
     }
     if (bind) {
-      const source = m.source ?? "";
+      // relative bind sources are relative to the bundle (runc runs with cwd = bundle)
+      const source = resolve(config.bundle, m.source ?? "");
       const bindFlags = MS_BIND | (opts.flags & MS_REC);
       steps.push({
         op: "mount",
@@ -263,8 +262,3 @@ export function buildInitPlan(config: ContainerConfig, opts: InitOptions): InitS
   steps.push(...processSteps(config.process, config.seccomp, { waitFifo: true, cgroupns }));
   return steps;
 }
-
-/** Flags runc gives a remount of the root to read-only. */
-export const ROOT_READONLY_FLAGS = MS_BIND | MS_REMOUNT | MS_RDONLY;
-export const MASK_DIR_FLAGS = MS_RDONLY;
-export const DEFAULT_CGROUP_FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC;
