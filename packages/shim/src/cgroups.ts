@@ -1,13 +1,21 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { AnySchema, type Any } from "@bufbuild/protobuf/wkt";
 import {
   MetricsSchema,
   type Metrics,
 } from "@containerd-ts/gen/io/containerd/cgroups/v1/metrics_pb.js";
+import {
+  MetricsSchema as MetricsV2Schema,
+  type Metrics as MetricsV2,
+} from "@containerd-ts/gen/io/containerd/cgroups/v2/metrics_pb.js";
 
 /** controller → the directory of a process's cgroup in that v1 hierarchy */
 export type CgroupPaths = Map<string, string>;
+
+/** A container's cgroup: per-controller v1 directories, or one unified (v2) directory. */
+export type ContainerCgroup = { version: 1; paths: CgroupPaths } | { version: 2; dir: string };
 
 /** Where each v1 controller is mounted, from mountinfo (fstype cgroup, controllers in super options). */
 export function v1MountPoints(
@@ -72,11 +80,139 @@ function readKeyed(dir: string | undefined, file: string): Map<string, bigint> {
   return out;
 }
 
-/** The OOM kill counter of the memory cgroup (v1 memory.oom_control `oom_kill`). */
-export function oomKillCount(paths: CgroupPaths): bigint | undefined {
-  const dir = paths.get("memory");
+/** Where the unified hierarchy is mounted (fstype cgroup2), if anywhere. */
+export function v2MountPoint(
+  mountinfo = readText("/proc/self/mountinfo") ?? "",
+): string | undefined {
+  for (const line of mountinfo.split("\n")) {
+    const sep = line.indexOf(" - ");
+    if (sep >= 0 && line.slice(sep + 3).startsWith("cgroup2 "))
+      return line.slice(0, sep).split(" ")[4];
+  }
+  return undefined;
+}
+
+/**
+ * The cgroup of pid: v1 when the host has v1 controllers (hybrid hosts run containers there),
+ * else the unified hierarchy. Undefined when the pid is gone.
+ */
+export function locateCgroup(pid: number): ContainerCgroup | undefined {
+  const v1 = cgroupV1Paths(pid);
+  if (v1.size > 0) return { version: 1, paths: v1 };
+  const mp = v2MountPoint();
+  const line = readText(`/proc/${pid}/cgroup`)
+    ?.split("\n")
+    .find((l) => l.startsWith("0::"));
+  if (!mp || !line) return undefined;
+  return { version: 2, dir: join(mp, line.slice(3)) };
+}
+
+/** The OOM kill counter (v1 memory.oom_control / v2 memory.events `oom_kill`). */
+export function oomKillCount(cg: ContainerCgroup): bigint | undefined {
+  if (cg.version === 2) return readKeyed(cg.dir, "memory.events").get("oom_kill");
+  const dir = cg.paths.get("memory");
   if (!dir) return undefined;
   return readKeyed(dir, "memory.oom_control").get("oom_kill");
+}
+
+/** The container's statistics as containerd's shims report them: an Any of the cgroups Metrics. */
+export function metricsAny(cg: ContainerCgroup): Any {
+  return cg.version === 2
+    ? create(AnySchema, {
+        typeUrl: MetricsV2Schema.typeName,
+        value: toBinary(MetricsV2Schema, readMetricsV2(cg.dir)),
+      })
+    : create(AnySchema, {
+        typeUrl: MetricsSchema.typeName,
+        value: toBinary(MetricsSchema, readMetricsV1(cg.paths)),
+      });
+}
+
+/** io.containerd.cgroups.v2.Metrics from a unified cgroup directory. */
+export function readMetricsV2(dir: string): MetricsV2 {
+  const cpu = readKeyed(dir, "cpu.stat");
+  const mem = readKeyed(dir, "memory.stat");
+  const events = readKeyed(dir, "memory.events");
+  const m = (k: string) => mem.get(k) ?? 0n;
+  const io = new Map<
+    string,
+    { major: bigint; minor: bigint; rbytes: bigint; wbytes: bigint; rios: bigint; wios: bigint }
+  >();
+  for (const line of readText(join(dir, "io.stat"))?.split("\n") ?? []) {
+    const [dev, ...kv] = line.trim().split(/\s+/);
+    const dm = dev ? /^(\d+):(\d+)$/.exec(dev) : null;
+    if (!dm) continue;
+    const e = {
+      major: BigInt(dm[1]!),
+      minor: BigInt(dm[2]!),
+      rbytes: 0n,
+      wbytes: 0n,
+      rios: 0n,
+      wios: 0n,
+    };
+    for (const pair of kv) {
+      const [k, v] = pair.split("=");
+      if (k && v && /^\d+$/.test(v) && k in e) (e as Record<string, bigint>)[k] = BigInt(v);
+    }
+    io.set(dev!, e);
+  }
+  return create(MetricsV2Schema, {
+    pids: { current: readU64(dir, "pids.current"), limit: readU64(dir, "pids.max") },
+    cpu: {
+      usageUsec: cpu.get("usage_usec") ?? 0n,
+      userUsec: cpu.get("user_usec") ?? 0n,
+      systemUsec: cpu.get("system_usec") ?? 0n,
+      nrPeriods: cpu.get("nr_periods") ?? 0n,
+      nrThrottled: cpu.get("nr_throttled") ?? 0n,
+      throttledUsec: cpu.get("throttled_usec") ?? 0n,
+    },
+    memory: {
+      anon: m("anon"),
+      file: m("file"),
+      kernelStack: m("kernel_stack"),
+      slab: m("slab"),
+      sock: m("sock"),
+      shmem: m("shmem"),
+      fileMapped: m("file_mapped"),
+      fileDirty: m("file_dirty"),
+      fileWriteback: m("file_writeback"),
+      anonThp: m("anon_thp"),
+      inactiveAnon: m("inactive_anon"),
+      activeAnon: m("active_anon"),
+      inactiveFile: m("inactive_file"),
+      activeFile: m("active_file"),
+      unevictable: m("unevictable"),
+      slabReclaimable: m("slab_reclaimable"),
+      slabUnreclaimable: m("slab_unreclaimable"),
+      pgfault: m("pgfault"),
+      pgmajfault: m("pgmajfault"),
+      workingsetRefault: m("workingset_refault"),
+      workingsetActivate: m("workingset_activate"),
+      workingsetNodereclaim: m("workingset_nodereclaim"),
+      pgrefill: m("pgrefill"),
+      pgscan: m("pgscan"),
+      pgsteal: m("pgsteal"),
+      pgactivate: m("pgactivate"),
+      pgdeactivate: m("pgdeactivate"),
+      pglazyfree: m("pglazyfree"),
+      pglazyfreed: m("pglazyfreed"),
+      thpFaultAlloc: m("thp_fault_alloc"),
+      thpCollapseAlloc: m("thp_collapse_alloc"),
+      usage: readU64(dir, "memory.current"),
+      usageLimit: readU64(dir, "memory.max"),
+      swapUsage: readU64(dir, "memory.swap.current"),
+      swapLimit: readU64(dir, "memory.swap.max"),
+      maxUsage: readU64(dir, "memory.peak"),
+    },
+    memoryEvents: {
+      low: events.get("low") ?? 0n,
+      high: events.get("high") ?? 0n,
+      max: events.get("max") ?? 0n,
+      oom: events.get("oom") ?? 0n,
+      oomKill: events.get("oom_kill") ?? 0n,
+    },
+    io: { usage: [...io.values()] },
+  });
 }
 
 const USER_HZ = 100n;

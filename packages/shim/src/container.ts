@@ -9,7 +9,7 @@ import {
   isNotFound,
   validateIdentifier,
 } from "@containerd-ts/errdefs";
-import { cgroupV1Paths, type CgroupPaths } from "./cgroups.js";
+import { locateCgroup, type ContainerCgroup } from "./cgroups.js";
 import { killError, runtimeError, RUNTIME_TIMEOUTS, withDeadline } from "./deadline.js";
 import { mountOne, unmountAll, type MountSpec } from "./mounts.js";
 import { decodeOptions, writeBundleOptions } from "./options.js";
@@ -39,7 +39,7 @@ export interface CreateParams {
 export class Container {
   readonly execs = new Map<string, ShimProcess>();
   private readonly reserved = new Set<string>();
-  cgroups: CgroupPaths = new Map();
+  cgroup: ContainerCgroup | undefined;
 
   private constructor(
     readonly id: string,
@@ -101,7 +101,7 @@ export class Container {
         rootfs,
         shouldKillAllOnExit(p.bundle),
       );
-      c.cgroups = cgroupV1Paths(init.pid);
+      c.cgroup = locateCgroup(init.pid);
       return c;
     } catch (e) {
       io?.close();
@@ -140,7 +140,7 @@ export class Container {
       throw runtimeError(e, "OCI runtime start failed");
     }
     if (this.init.state === "created") this.init.transition("start");
-    if (this.cgroups.size === 0) this.cgroups = cgroupV1Paths(this.init.pid);
+    this.cgroup ??= locateCgroup(this.init.pid);
   }
 
   /** Registers an exec'd process (nothing runs until Start). */

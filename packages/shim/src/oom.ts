@@ -1,11 +1,11 @@
-import { oomKillCount, type CgroupPaths } from "./cgroups.js";
+import { oomKillCount, type ContainerCgroup } from "./cgroups.js";
 
 /**
- * Watches the memory cgroups of running containers for OOM kills (cgroup v1
- * memory.oom_control `oom_kill`) by polling the counter; reports each increase once.
+ * Watches the memory cgroups of running containers for OOM kills (the `oom_kill` counter of
+ * v1 memory.oom_control or v2 memory.events) by polling; reports each increase once.
  */
 export class OomWatcher {
-  private readonly watched = new Map<string, { paths: CgroupPaths; last: bigint }>();
+  private readonly watched = new Map<string, { cgroup: ContainerCgroup; last: bigint }>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -13,10 +13,10 @@ export class OomWatcher {
     private readonly intervalMs = 1000,
   ) {}
 
-  add(containerId: string, paths: CgroupPaths): void {
-    const last = oomKillCount(paths);
-    if (last === undefined) return;
-    this.watched.set(containerId, { paths, last });
+  add(containerId: string, cgroup: ContainerCgroup | undefined): void {
+    const last = cgroup && oomKillCount(cgroup);
+    if (!cgroup || last === undefined) return;
+    this.watched.set(containerId, { cgroup, last });
     if (!this.timer) {
       this.timer = setInterval(() => this.poll(), this.intervalMs);
       this.timer.unref();
@@ -27,7 +27,7 @@ export class OomWatcher {
   check(containerId: string): void {
     const w = this.watched.get(containerId);
     if (!w) return;
-    const now = oomKillCount(w.paths);
+    const now = oomKillCount(w.cgroup);
     if (now !== undefined && now > w.last) {
       w.last = now;
       this.onOom(containerId);

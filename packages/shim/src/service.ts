@@ -1,5 +1,5 @@
 import { create, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
-import { errAlreadyExists, errNotFound, errNotImplemented } from "@containerd-ts/errdefs";
+import { errAlreadyExists, errNotFound } from "@containerd-ts/errdefs";
 import {
   TaskCreateSchema,
   TaskDeleteSchema,
@@ -11,8 +11,8 @@ import {
   TaskResumedSchema,
   TaskStartSchema,
 } from "@containerd-ts/gen/containerd/events/task_pb.js";
-import type { Metrics } from "@containerd-ts/gen/io/containerd/cgroups/v1/metrics_pb.js";
-import { readMetricsV1 } from "./cgroups.js";
+import type { Any } from "@bufbuild/protobuf/wkt";
+import { metricsAny } from "./cgroups.js";
 import { Container, type CreateParams } from "./container.js";
 import type { EventPublisher } from "./events/publisher.js";
 import { OomWatcher } from "./oom.js";
@@ -107,7 +107,7 @@ export class TaskService {
     }
     if (p.isInit) {
       this.publish(TaskStartSchema, { containerId: id, pid: p.pid });
-      this.oom.add(id, c.cgroups);
+      this.oom.add(id, c.cgroup);
     } else {
       this.publish(TaskExecStartedSchema, { containerId: id, execId, pid: p.pid });
       this.claimEarlyExit(c, p, since);
@@ -164,13 +164,11 @@ export class TaskService {
     return p;
   }
 
-  stats(id: string): Metrics {
+  /** The cgroup statistics (io.containerd.cgroups.v1 or v2 Metrics in an Any). */
+  stats(id: string): Any {
     const c = this.container(id);
-    if (c.cgroups.size === 0) throw errNotFound("cgroup does not exist");
-    if (!c.cgroups.has("memory") && !c.cgroups.has("cpuacct")) {
-      throw errNotImplemented("only cgroup v1 statistics are supported");
-    }
-    return readMetricsV1(c.cgroups);
+    if (!c.cgroup) throw errNotFound("cgroup does not exist");
+    return metricsAny(c.cgroup);
   }
 
   /** Shutdown: only a shim holding no container goes away. */

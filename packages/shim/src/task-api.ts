@@ -1,7 +1,6 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Any } from "@bufbuild/protobuf/wkt";
 import { errInvalidArgument } from "@containerd-ts/errdefs";
-import { MetricsSchema } from "@containerd-ts/gen/io/containerd/cgroups/v1/metrics_pb.js";
 import {
   CheckpointOptionsSchema,
   ProcessDetailsSchema,
@@ -156,8 +155,7 @@ export function taskApi(svc: TaskService): TtrpcServiceImpl<typeof Task> {
       return { exitStatus: p.exitStatus, exitedAt: toTimestamp(p.exitedAt) };
     },
     async stats(req) {
-      const m = svc.stats(req.id);
-      return { stats: { typeUrl: MetricsSchema.typeName, value: toBinary(MetricsSchema, m) } };
+      return { stats: svc.stats(req.id) };
     },
     async connect(req) {
       return {
