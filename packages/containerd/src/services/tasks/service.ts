@@ -263,9 +263,9 @@ export class TaskService {
         try {
           const data = await t.stats();
           return create(MetricSchema, { timestamp, id: t.id, data });
-        } catch (err) {
-          if (isNotFound(err)) return undefined;
-          throw err;
+        } catch {
+          // one task's failing stats never fail the others' (containerd logs and goes on)
+          return undefined;
         }
       }),
     );
