@@ -273,3 +273,35 @@ test(
     }
   },
 );
+
+test(
+  "deleting a task whose shim died: one cleanup, exit events once; concurrent deletes agree",
+  { skip: !canRun },
+  async () => {
+    const h = await harness();
+    try {
+      await h.manager.create("rt-test", "gone1", {
+        runtime: "io.containerd.runc.v2",
+        spec: spec(h.rootfs, "gone1", ["/bin/sleep", "1000"]),
+      });
+      const task = h.manager.mustGet("rt-test", "gone1");
+      await task.start();
+      const { shimPid } = await task.connectTask();
+      process.kill(shimPid, "SIGKILL");
+      const [a, b] = await Promise.all([
+        h.manager.delete("rt-test", "gone1"),
+        h.manager.delete("rt-test", "gone1"),
+      ]);
+      assert.deepEqual(a, b);
+      assert.equal(a.exitStatus, 137);
+      assert.deepEqual(
+        h.published.map((p) => p.topic),
+        ["/tasks/exit", "/tasks/delete"],
+      );
+      assert.equal(h.manager.get("rt-test", "gone1"), undefined);
+      assert.ok(!existsSync(task.bundle.path));
+    } finally {
+      await h.close();
+    }
+  },
+);

@@ -85,6 +85,10 @@ interface Entry {
   log: ShimLog | undefined;
   /** set when the daemon itself ends the connection: no dead-shim cleanup then */
   released: boolean;
+  /** the dead-shim cleanup, once started */
+  cleanup?: Promise<TaskExitInfo>;
+  /** a delete in progress */
+  deleting?: Promise<TaskExitInfo>;
 }
 
 const key = (ns: string, id: string) => `${ns}/${id}`;
@@ -232,15 +236,25 @@ export class RuntimeManager {
     const k = key(task.namespace, task.id);
     if (this.tasks.get(k) !== entry) return;
     this.log.warn("shim disconnected, cleaning up", { id: task.id, namespace: task.namespace });
-    await this.cleanupDeadShim(task.bundle, task.binary);
-    if (this.tasks.get(k) === entry) this.tasks.delete(k);
+    await this.cleanupEntry(entry);
+  }
+
+  /** The dead-shim cleanup of a tracked task, run once however many callers ask for it. */
+  private cleanupEntry(entry: Entry): Promise<TaskExitInfo> {
+    entry.cleanup ??= (async () => {
+      const exit = await this.cleanupDeadShim(entry.task.bundle, entry.task.binary);
+      const k = key(entry.task.namespace, entry.task.id);
+      if (this.tasks.get(k) === entry) this.tasks.delete(k);
+      return exit;
+    })();
+    return entry.cleanup;
   }
 
   /**
    * containerd's cleanupAfterDeadShim: the shim binary's `delete` action (runtime delete
    * --force, unmount), bundle removal, then TaskExit + TaskDelete so waiters learn the end.
    */
-  async cleanupDeadShim(bundle: Bundle, binary: string | undefined): Promise<void> {
+  async cleanupDeadShim(bundle: Bundle, binary: string | undefined): Promise<TaskExitInfo> {
     let exit: TaskExitInfo | undefined;
     if (binary !== undefined) {
       try {
@@ -263,43 +277,45 @@ export class RuntimeManager {
     }).catch((err: unknown) =>
       this.log.error("publish dead shim events", { id: bundle.id, error: String(err) }),
     );
+    return exit;
   }
 
   /**
    * Task delete, in containerd's order: shim Delete, Shutdown (3 s), close, bundle removal.
-   * A shim that is already gone is cleaned up through its binary's `delete` action.
+   * A shim that is already gone is cleaned up through its binary's `delete` action (once,
+   * shared with the disconnect handler). Concurrent deletes of one task share one outcome.
    */
-  async delete(ns: string, id: string): Promise<TaskExitInfo> {
-    const k = key(ns, id);
-    const entry = this.tasks.get(k);
-    if (!entry) throw errNotFound(`task ${id} not found`);
+  delete(ns: string, id: string): Promise<TaskExitInfo> {
+    const entry = this.tasks.get(key(ns, id));
+    if (!entry) return Promise.reject(errNotFound(`task ${id} not found`));
+    if (entry.cleanup) return entry.cleanup;
+    entry.deleting ??= this.deleteEntry(entry).finally(() => {
+      entry.deleting = undefined;
+    });
+    return entry.deleting;
+  }
+
+  private async deleteEntry(entry: Entry): Promise<TaskExitInfo> {
     const { task } = entry;
+    const k = key(task.namespace, task.id);
     let exit: TaskExitInfo | undefined;
-    let shimGone = false;
     try {
       const r = await task.delete();
       exit = { pid: r.pid, exitStatus: r.exitStatus, exitedAt: orZeroTime(r.exitedAt) };
     } catch (err) {
-      const kind = kindOf(err);
-      if (kind === ErrorKind.Unavailable) shimGone = true;
-      else if (!isNotFound(err)) throw err;
+      if (kindOf(err) === ErrorKind.Unavailable) return this.cleanupEntry(entry);
+      // the shim does not know the task: still release the shim and the bundle
+      if (!isNotFound(err)) throw err;
     }
     entry.released = true;
     if (this.tasks.get(k) === entry) this.tasks.delete(k);
-    if (!shimGone) await task.shutdown().catch(() => {});
+    await task.shutdown().catch(() => {});
     task.close();
     entry.log?.close();
-    if (shimGone) {
-      const r = await shimDeleteAction(
-        this.commandConfig(task.bundle, task.binary),
-        this.opts.cleanupTimeoutMs ?? 10_000,
-      ).catch(() => undefined);
-      if (r) exit = { pid: r.pid, exitStatus: r.exitStatus, exitedAt: orZeroTime(r.exitedAt) };
-    }
     await deleteBundle(task.bundle).catch((err: unknown) =>
-      this.log.error("remove bundle", { id, error: String(err) }),
+      this.log.error("remove bundle", { id: task.id, error: String(err) }),
     );
-    if (!exit) throw errNotFound(`task ${id} not found`);
+    if (!exit) throw errNotFound(`task ${task.id} not found`);
     return exit;
   }
 
