@@ -82,8 +82,13 @@ export async function startContainer(root: string, id: string | undefined): Prom
   try {
     const sys = libc();
     sys.fcntl(fd, F_SETFL, sys.fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    const n = readSync(fd, Buffer.alloc(1), 0, 1, null);
-    if (n === 0) throw errFailedPrecondition("cannot start an already running container");
+    // EOF means no writer yet: the init may still be on its way to the fifo (it opens it
+    // right after saying "ready"), so wait for it unless it died
+    while (readSync(fd, Buffer.alloc(1), 0, 1, null) === 0) {
+      if (!initAlive(c.state))
+        throw errFailedPrecondition("cannot start a container that has stopped");
+      await sleep(2);
+    }
   } finally {
     closeSync(fd);
   }
