@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
  * The REAL containerd 1.6 drives containerd-shim-ts-v2 (`--runtime io.containerd.ts.v2`),
  * through the REAL ctr: the shim v2 process contract, the ttrpc Task service, stdio FIFOs,
  * exec, pause/resume, metrics, kill and delete. The runtime under the shim is the real runc,
- * and runc-ts too when CONTAINERD_TS_TEST_RUNC_TS=1.
+ * then runc-ts.
  */
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -162,7 +162,10 @@ class RealContainerd {
   }
 }
 
-const runtimes = ["runc", ...(process.env.CONTAINERD_TS_TEST_RUNC_TS === "1" ? ["runc-ts"] : [])];
+// CONTAINERD_TS_TEST_RUNTIMES="runc" narrows the runtimes under the shim (default: both)
+const runtimes = (process.env.CONTAINERD_TS_TEST_RUNTIMES ?? "runc runc-ts")
+  .split(/[\s,]+/)
+  .filter(Boolean);
 
 for (const runtime of runtimes) {
   describe(`real containerd + ctr → containerd-shim-ts-v2 → ${runtime}`, { skip }, () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { AnySchema, type Any } from "@bufbuild/protobuf/wkt";
@@ -90,6 +90,43 @@ export function v2MountPoint(
       return line.slice(0, sep).split(" ")[4];
   }
   return undefined;
+}
+
+/**
+ * The cgroup a spec's absolute cgroupfs `cgroupsPath` names (what containerd sets:
+ * `/<ns>/<id>`), as runc resolves it under each controller's mount point; undefined for
+ * relative or systemd (`slice:prefix:name`) paths, or when the runtime did not create it.
+ */
+export function cgroupFromSpecPath(cgroupsPath: string | undefined): ContainerCgroup | undefined {
+  if (!cgroupsPath || !cgroupsPath.startsWith("/") || cgroupsPath.includes(":")) return undefined;
+  const paths: CgroupPaths = new Map();
+  for (const [controller, mp] of v1MountPoints()) {
+    const dir = join(mp, cgroupsPath);
+    if (isDir(dir)) paths.set(controller, dir);
+  }
+  if (paths.has("memory") || paths.has("cpuacct") || paths.has("pids"))
+    return { version: 1, paths };
+  const mp = v2MountPoint();
+  if (mp && isDir(join(mp, cgroupsPath)) && !v1MountPoints().has("memory")) {
+    return { version: 2, dir: join(mp, cgroupsPath) };
+  }
+  return undefined;
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Same cgroup (by the memory, else cpu accounting, else unified directory)? */
+export function sameCgroup(a: ContainerCgroup, b: ContainerCgroup): boolean {
+  if (a.version !== b.version) return false;
+  if (a.version === 2) return a.dir === (b as { dir: string }).dir;
+  const key = (c: CgroupPaths) => c.get("memory") ?? c.get("cpuacct") ?? c.get("pids");
+  return key(a.paths) === key((b as { paths: CgroupPaths }).paths);
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   isNotFound,
   validateIdentifier,
 } from "@containerd-ts/errdefs";
-import { locateCgroup, type ContainerCgroup } from "./cgroups.js";
+import { cgroupFromSpecPath, locateCgroup, sameCgroup, type ContainerCgroup } from "./cgroups.js";
 import { killError, runtimeError, RUNTIME_TIMEOUTS, withDeadline } from "./deadline.js";
 import { mountOne, unmountAll, type MountSpec } from "./mounts.js";
 import { decodeOptions, writeBundleOptions } from "./options.js";
@@ -39,7 +39,7 @@ export interface CreateParams {
 export class Container {
   readonly execs = new Map<string, ShimProcess>();
   private readonly reserved = new Set<string>();
-  cgroup: ContainerCgroup | undefined;
+  private knownCgroup: ContainerCgroup | undefined;
 
   private constructor(
     readonly id: string,
@@ -92,16 +92,9 @@ export class Container {
       const init = new ShimProcess(p.id, "", p.stdio);
       init.io = io;
       init.pid = readPidFile(pidFile);
-      const c = new Container(
-        p.id,
-        p.bundle,
-        init,
-        runtime,
-        sys,
-        rootfs,
-        shouldKillAllOnExit(p.bundle),
-      );
-      c.cgroup = locateCgroup(init.pid);
+      const spec = readSpec(p.bundle);
+      const c = new Container(p.id, p.bundle, init, runtime, sys, rootfs, killAllOnExit(spec));
+      c.knownCgroup = cgroupFromSpecPath(spec?.linux?.cgroupsPath);
       return c;
     } catch (e) {
       io?.close();
@@ -132,6 +125,19 @@ export class Container {
     return this.all().find((p) => p.pid === pid && p.pid !== 0);
   }
 
+  /**
+   * The container's cgroup: from the spec's cgroupsPath, else from where its init runs — but
+   * not while the init still sits in the shim's own cgroup (runc-ts's init joins the container's
+   * cgroup only just before it execs).
+   */
+  get cgroup(): ContainerCgroup | undefined {
+    if (this.knownCgroup || this.init.pid === 0) return this.knownCgroup;
+    const found = locateCgroup(this.init.pid);
+    const own = locateCgroup(process.pid);
+    if (found && !(own && sameCgroup(found, own))) this.knownCgroup = found;
+    return this.knownCgroup;
+  }
+
   async startInit(): Promise<void> {
     this.init.check("start");
     try {
@@ -140,7 +146,6 @@ export class Container {
       throw runtimeError(e, "OCI runtime start failed");
     }
     if (this.init.state === "created") this.init.transition("start");
-    this.cgroup ??= locateCgroup(this.init.pid);
   }
 
   /** Registers an exec'd process (nothing runs until Start). */
@@ -319,14 +324,20 @@ export class Container {
   }
 }
 
-/** True unless the spec gives the container its own pid namespace (runc shim's rule). */
-export function shouldKillAllOnExit(bundle: string): boolean {
+interface SpecView {
+  linux?: { cgroupsPath?: string; namespaces?: Array<{ type?: string; path?: string }> };
+}
+
+function readSpec(bundle: string): SpecView | undefined {
   try {
-    const spec = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as {
-      linux?: { namespaces?: Array<{ type?: string; path?: string }> };
-    };
-    return !(spec.linux?.namespaces ?? []).some((n) => n.type === "pid" && !n.path);
+    return JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as SpecView;
   } catch {
-    return true;
+    return undefined;
   }
+}
+
+/** True unless the spec gives the container its own pid namespace (runc shim's rule). */
+export function killAllOnExit(spec: SpecView | undefined): boolean {
+  if (!spec) return true;
+  return !(spec.linux?.namespaces ?? []).some((n) => n.type === "pid" && !n.path);
 }

@@ -1,11 +1,18 @@
 import { oomKillCount, type ContainerCgroup } from "./cgroups.js";
 
+interface Watched {
+  locate: () => ContainerCgroup | undefined;
+  cgroup?: ContainerCgroup;
+  last?: bigint;
+}
+
 /**
  * Watches the memory cgroups of running containers for OOM kills (the `oom_kill` counter of
- * v1 memory.oom_control or v2 memory.events) by polling; reports each increase once.
+ * v1 memory.oom_control or v2 memory.events) by polling; reports each increase once. A cgroup
+ * not known yet (the init has not joined it) is looked up again on every pass.
  */
 export class OomWatcher {
-  private readonly watched = new Map<string, { cgroup: ContainerCgroup; last: bigint }>();
+  private readonly watched = new Map<string, Watched>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -13,10 +20,10 @@ export class OomWatcher {
     private readonly intervalMs = 1000,
   ) {}
 
-  add(containerId: string, cgroup: ContainerCgroup | undefined): void {
-    const last = cgroup && oomKillCount(cgroup);
-    if (!cgroup || last === undefined) return;
-    this.watched.set(containerId, { cgroup, last });
+  add(containerId: string, locate: () => ContainerCgroup | undefined): void {
+    const w: Watched = { locate };
+    this.watched.set(containerId, w);
+    this.baseline(w);
     if (!this.timer) {
       this.timer = setInterval(() => this.poll(), this.intervalMs);
       this.timer.unref();
@@ -27,8 +34,12 @@ export class OomWatcher {
   check(containerId: string): void {
     const w = this.watched.get(containerId);
     if (!w) return;
+    if (w.cgroup === undefined) {
+      this.baseline(w);
+      return;
+    }
     const now = oomKillCount(w.cgroup);
-    if (now !== undefined && now > w.last) {
+    if (now !== undefined && w.last !== undefined && now > w.last) {
       w.last = now;
       this.onOom(containerId);
     }
@@ -47,5 +58,12 @@ export class OomWatcher {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  private baseline(w: Watched): void {
+    const cg = w.locate();
+    if (!cg) return;
+    w.cgroup = cg;
+    w.last = oomKillCount(cg) ?? 0n;
   }
 }

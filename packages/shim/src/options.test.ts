@@ -76,6 +76,11 @@ test("runtime: BinaryName, else $CONTAINERD_TS_RUNC, else the default; root gets
     resolveRuntimeBinary({ binaryName: "" }, { CONTAINERD_TS_RUNC: "/usr/sbin/runc", PATH: "" }),
     "/usr/sbin/runc",
   );
+  // the default is runc-ts, found beside this package when it is not on PATH
+  assert.match(
+    resolveRuntimeBinary({ binaryName: "" }, { PATH: "" }),
+    /node_modules\/\.bin\/runc-ts$/,
+  );
   const c = runtimeConfig("/b", "ns1", create(OptionsSchema, { binaryName: "/x/runc" }));
   assert.equal(c.root, "/run/containerd/runc/ns1");
   assert.equal(c.log, "/b/log.json");

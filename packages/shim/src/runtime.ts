@@ -59,7 +59,7 @@ export const DEFAULT_RUNTIME_ROOT = "/run/containerd/runc";
 /** Overrides the default runtime binary (tests, or a machine without runc-ts). */
 export const RUNTIME_ENV = "CONTAINERD_TS_RUNC";
 /** The runtime used when neither the options nor the environment name one. */
-export const DEFAULT_RUNTIME = "runc";
+export const DEFAULT_RUNTIME = "runc-ts";
 
 /**
  * The runtime binary for a container: Options.BinaryName, else $CONTAINERD_TS_RUNC, else the
@@ -106,7 +106,7 @@ export type RuntimeFactory = (config: RuntimeConfig) => Promise<OciRuntime>;
 
 /** Builds the shared RuncClient (loaded lazily: the shim starts faster without it). */
 export const runcClientFactory: RuntimeFactory = async (config) => {
-  const specifier = "@containerd-ts/runc/client/index.js";
-  const mod = (await import(specifier)) as { RuncClient: new (c: RuntimeConfig) => OciRuntime };
-  return new mod.RuncClient(config);
+  const { RuncClient } = await import("@containerd-ts/runc/client/index.js");
+  const client: OciRuntime = new RuncClient(config);
+  return client;
 };

@@ -107,7 +107,7 @@ export class TaskService {
     }
     if (p.isInit) {
       this.publish(TaskStartSchema, { containerId: id, pid: p.pid });
-      this.oom.add(id, c.cgroup);
+      this.oom.add(id, () => c.cgroup);
     } else {
       this.publish(TaskExecStartedSchema, { containerId: id, execId, pid: p.pid });
       this.claimEarlyExit(c, p, since);
