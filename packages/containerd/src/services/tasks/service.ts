@@ -28,7 +28,7 @@ import {
 } from "@containerd-ts/gen/containerd/v1/types/task_pb.js";
 import { parseFilters } from "../../filters/index.js";
 import { orZeroTime } from "../../runtime/events.js";
-import type { RuntimeManager, TaskExitInfo } from "../../runtime/manager.js";
+import type { CreateTaskOptions, TaskExitInfo } from "../../runtime/manager.js";
 import type { ShimTask } from "../../runtime/shim-task.js";
 
 /** What the task service needs to know about a container (the metadata store's record). */
@@ -47,6 +47,36 @@ export interface ContainerLookup {
 }
 
 export type ProcessInit = MessageInitShape<typeof ProcessSchema>;
+
+/** What the service drives per task: a ShimTask in the daemon, a fake in unit tests. */
+export type TaskHandle = Pick<
+  ShimTask,
+  | "id"
+  | "namespace"
+  | "start"
+  | "state"
+  | "delete"
+  | "kill"
+  | "exec"
+  | "resizePty"
+  | "closeIO"
+  | "pids"
+  | "pause"
+  | "resume"
+  | "checkpoint"
+  | "update"
+  | "stats"
+  | "wait"
+>;
+
+/** The runtime the service needs (the RuntimeManager). */
+export interface TaskRuntime {
+  create(ns: string, id: string, o: CreateTaskOptions): Promise<{ pid: number }>;
+  /** the task, or NotFound `task <id> not found` */
+  mustGet(ns: string, id: string): TaskHandle;
+  list(ns: string): TaskHandle[];
+  delete(ns: string, id: string): Promise<TaskExitInfo>;
+}
 
 const STATUS_NAMES: Record<number, string> = {
   [Status.UNKNOWN]: "unknown",
@@ -74,7 +104,7 @@ function typeNameOf(any: Any): string {
 export class TaskService {
   constructor(
     private readonly containers: ContainerLookup,
-    private readonly runtime: RuntimeManager,
+    private readonly runtime: TaskRuntime,
   ) {}
 
   private async container(ns: string, id: string): Promise<TaskContainer> {
@@ -85,7 +115,7 @@ export class TaskService {
   }
 
   /** The container's task, NotFound `task <id> not found` when it has none. */
-  private async task(ns: string, id: string): Promise<ShimTask> {
+  private async task(ns: string, id: string): Promise<TaskHandle> {
     await this.container(ns, id);
     return this.runtime.mustGet(ns, id);
   }
@@ -285,7 +315,7 @@ export class TaskService {
 }
 
 /** containerd's getProcessState: a State call with its 2 s deadline. */
-async function processState(t: ShimTask, execId: string): Promise<ProcessInit> {
+async function processState(t: TaskHandle, execId: string): Promise<ProcessInit> {
   let s;
   try {
     s = await t.state(execId);
