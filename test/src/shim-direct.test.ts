@@ -22,6 +22,8 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
 import { ErrorKind, kindOf } from "@containerd-ts/errdefs";
 import { OptionsSchema } from "@containerd-ts/gen/containerd/runc/v1/options_pb.js";
+import { MetricsSchema } from "@containerd-ts/gen/io/containerd/cgroups/v1/metrics_pb.js";
+import { MetricsSchema as MetricsV2Schema } from "@containerd-ts/gen/io/containerd/cgroups/v2/metrics_pb.js";
 import {
   Events,
   type Envelope,
@@ -278,6 +280,24 @@ describe("containerd-shim-ts-v2 over its process contract", { skip }, () => {
       await task.create({ id, bundle });
       await task.start({ id });
       await until(() => events.envelopes.length === before + 2, "create and start events");
+
+      // Update (LinuxResources JSON), Pids and Stats while it runs
+      await task.update({
+        id,
+        resources: {
+          typeUrl: "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources",
+          value: Buffer.from(JSON.stringify({ memory: { limit: 64 << 20 } })),
+        },
+      });
+      const pids = await task.pids({ id });
+      assert.equal(pids.processes.length, 1);
+      const stats = await task.stats({ id });
+      const limit =
+        stats.stats?.typeUrl === "io.containerd.cgroups.v2.Metrics"
+          ? fromBinary(MetricsV2Schema, stats.stats.value).memory?.usageLimit
+          : fromBinary(MetricsSchema, stats.stats!.value).memory?.usage?.limit;
+      assert.equal(limit, BigInt(64 << 20), "the update reached the cgroup");
+      assert.equal(kindOf(await task.resume({ id }).catch((e) => e)), ErrorKind.FailedPrecondition);
       await events.stop();
       await task.kill({ id, signal: 9 });
       const w = await task.wait({ id });
