@@ -75,5 +75,27 @@ for (const rt of runtimes) {
         assert.equal((await ctr(["containers", "rm", id])).code, 0);
       assert.equal((await ctr(["tasks", "ls", "-q"])).stdout.trim(), "");
     });
+
+    test("a clean stop (SIGTERM) leaves tasks running; the next daemon picks them up", async () => {
+      const id = "calm";
+      const started = await ctr([
+        "run",
+        "-d",
+        "--runtime",
+        rt.name,
+        "--rootfs",
+        rootfs,
+        id,
+        "/bin/sleep",
+        "1000",
+      ]);
+      assert.equal(started.code, 0, started.stderr);
+      await d!.stop("SIGTERM");
+      await d!.start();
+      assert.match((await ctr(["tasks", "ls"])).stdout, new RegExp(`${id}\\s+\\d+\\s+RUNNING`));
+      const rm = await ctr(["tasks", "rm", "-f", id]);
+      assert.equal(rm.code, 0, rm.stderr);
+      assert.equal((await ctr(["containers", "rm", id])).code, 0);
+    });
   });
 }
