@@ -37,7 +37,12 @@ export class EventsTtrpcServer {
     onError?: (err: unknown) => void,
   ) {
     this.rememberStoredExits();
-    this.server = new TtrpcServer({ onError });
+    // like containerd's UnixSocketRequireSameUser: only our own user may publish events
+    const uid = process.geteuid?.();
+    this.server = new TtrpcServer({
+      onError,
+      checkPeer: (cred) => uid === undefined || cred.uid === uid,
+    });
     this.server.register(Events, {
       forward: async (req) => {
         const env = req.envelope;
