@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromBinary } from "@bufbuild/protobuf";
 import { MetricsSchema } from "@containerd-ts/gen/io/containerd/cgroups/v1/metrics_pb.js";
-import { metricsAny, oomKillCount, readMetricsV2, v1MountPoints, v2MountPoint } from "./cgroups.js";
+import { oomKillCount, v1MountPoints, v2MountPoint } from "./cgroups.js";
+import { metricsAny, readMetricsV2 } from "./metrics.js";
 
 const MOUNTINFO = [
   "30 23 0:26 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw,nsdelegate",

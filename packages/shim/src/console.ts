@@ -3,7 +3,7 @@ import { createServer, Socket, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ReadStream } from "node:tty";
-import { errInternal } from "@containerd-ts/errdefs";
+import { errInternal } from "@containerd-ts/errdefs/errors.js";
 import { isSyscallError } from "@containerd-ts/sys";
 import { closeQuietly, type StdioPaths } from "./stdio.js";
 import type { ShimSys } from "./sys.js";

@@ -7,8 +7,8 @@ import {
   errFailedPrecondition,
   errNotFound,
   isNotFound,
-  validateIdentifier,
-} from "@containerd-ts/errdefs";
+} from "@containerd-ts/errdefs/errors.js";
+import { validateIdentifier } from "@containerd-ts/errdefs/identifiers.js";
 import { cgroupFromSpecPath, locateCgroup, sameCgroup, type ContainerCgroup } from "./cgroups.js";
 import { killError, runtimeError, RUNTIME_TIMEOUTS, withDeadline } from "./deadline.js";
 import { mountOne, unmountAll, type MountSpec } from "./mounts.js";

@@ -1,4 +1,4 @@
-import { ContainerdError, ErrorKind, kindOf } from "@containerd-ts/errdefs";
+import { ContainerdError, ErrorKind, kindOf } from "@containerd-ts/errdefs/errors.js";
 
 /** Deadlines of the shim's outgoing calls to the runtime (runc's own work included). */
 export const RUNTIME_TIMEOUTS = {

@@ -1,4 +1,4 @@
-import { errFailedPrecondition, errNotFound } from "@containerd-ts/errdefs";
+import { errFailedPrecondition, errNotFound } from "@containerd-ts/errdefs/errors.js";
 
 /**
  * Process lifecycle as a transition table (containerd's pkg/process init/exec states).

@@ -2,11 +2,12 @@
 import { fileURLToPath } from "node:url";
 import { FlagError, parseFlags, type ShimFlags } from "./flags.js";
 import { createLogger } from "./log.js";
-import { runcClientFactory } from "./runtime.js";
-import { realSys } from "./sys.js";
-import { SHIM_VERSION } from "./task-api.js";
+import { SHIM_VERSION } from "./version.js";
 
 const NAME = "containerd-shim-ts-v2";
+
+// The shim makes no TLS connections; extra CA certificates only slow every Node it starts.
+delete process.env.NODE_EXTRA_CA_CERTS;
 
 async function main(argv: string[]): Promise<number> {
   let flags: ShimFlags;
@@ -40,13 +41,21 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "delete": {
-      const { deleteAction } = await import("./delete-action.js");
+      const [{ deleteAction }, { realSys }, { runcClientFactory }] = await Promise.all([
+        import("./delete-action.js"),
+        import("./sys.js"),
+        import("./runtime.js"),
+      ]);
       const bytes = await deleteAction(flags, realSys(), runcClientFactory, log);
       await new Promise<void>((r) => process.stdout.write(bytes, () => r()));
       return 0;
     }
     case "": {
-      const { serve } = await import("./serve.js");
+      const [{ serve }, { realSys }, { runcClientFactory }] = await Promise.all([
+        import("./serve.js"),
+        import("./sys.js"),
+        import("./runtime.js"),
+      ]);
       await serve(flags, realSys(), runcClientFactory, log);
       return -1;
     }

@@ -1,5 +1,5 @@
 import { isSyscallError, MNT_DETACH, MS_BIND, MS_REC, MS_REMOUNT } from "@containerd-ts/sys";
-import { errNotImplemented } from "@containerd-ts/errdefs";
+import { errNotImplemented } from "@containerd-ts/errdefs/errors.js";
 import { parseMountOptions } from "@containerd-ts/runc/init/mount-options.js";
 import type { ShimSys } from "./sys.js";
 

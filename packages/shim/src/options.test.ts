@@ -7,13 +7,9 @@ import { OptionsSchema } from "@containerd-ts/gen/containerd/runc/v1/options_pb.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  decodeOptions,
-  decodeOptionsAnyBytes,
-  readBundleOptions,
-  writeBundleOptions,
-} from "./options.js";
+import { decodeOptions, readBundleOptions, writeBundleOptions } from "./options.js";
 import { resolveRuntimeBinary, runtimeConfig } from "./runtime.js";
+import { shimCgroupFromOptionsAny } from "./wire.js";
 
 const opts = create(OptionsSchema, {
   binaryName: "/usr/bin/runc",
@@ -23,13 +19,11 @@ const opts = create(OptionsSchema, {
 });
 const any = { typeUrl: "containerd.runc.v1.Options", value: toBinary(OptionsSchema, opts) };
 
-test("decodes containerd.runc.v1.Options from an Any and from start's stdin bytes", () => {
+test("decodes containerd.runc.v1.Options from an Any", () => {
   assert.equal(decodeOptions(create(AnySchema, any)).binaryName, "/usr/bin/runc");
-  const bytes = toBinary(AnySchema, create(AnySchema, any));
-  const o = decodeOptionsAnyBytes(bytes);
+  const o = decodeOptions(create(AnySchema, any));
   assert.equal(o.root, "/run/r");
   assert.equal(o.systemdCgroup, true);
-  assert.equal(decodeOptionsAnyBytes(new Uint8Array()).binaryName, "");
   assert.equal(decodeOptions(undefined).root, "");
   // the Go registry's prefixed form is the same type
   assert.equal(
@@ -85,4 +79,29 @@ test("runtime: BinaryName, else $CONTAINERD_TS_RUNC, else the default; root gets
   assert.equal(c.root, "/run/containerd/runc/ns1");
   assert.equal(c.log, "/b/log.json");
   assert.equal(c.binary, "/x/runc");
+});
+
+test("start reads ShimCgroup from the Any bytes without a protobuf runtime", () => {
+  const withCgroup = create(OptionsSchema, {
+    shimCgroup: "/shims/x",
+    binaryName: "runc",
+    ioUid: 300,
+    systemdCgroup: true,
+  });
+  const bytes = toBinary(
+    AnySchema,
+    create(AnySchema, {
+      typeUrl: "containerd.runc.v1.Options",
+      value: toBinary(OptionsSchema, withCgroup),
+    }),
+  );
+  assert.equal(shimCgroupFromOptionsAny(bytes), "/shims/x");
+  assert.equal(shimCgroupFromOptionsAny(toBinary(AnySchema, create(AnySchema, any))), "");
+  assert.equal(shimCgroupFromOptionsAny(new Uint8Array()), "");
+  assert.throws(() =>
+    shimCgroupFromOptionsAny(
+      toBinary(AnySchema, create(AnySchema, { typeUrl: "x.Other", value: new Uint8Array([8, 1]) })),
+    ),
+  );
+  assert.throws(() => shimCgroupFromOptionsAny(new Uint8Array([0x0a, 0x05, 0x61])));
 });

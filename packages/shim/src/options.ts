@@ -1,6 +1,6 @@
 import { create, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
-import { AnySchema, type Any } from "@bufbuild/protobuf/wkt";
-import { errInvalidArgument } from "@containerd-ts/errdefs";
+import type { Any } from "@bufbuild/protobuf/wkt";
+import { errInvalidArgument } from "@containerd-ts/errdefs/errors.js";
 import { OptionsSchema, type Options } from "@containerd-ts/gen/containerd/runc/v1/options_pb.js";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -23,12 +23,6 @@ export function decodeOptions(any: Any | undefined): Options {
   } catch (e) {
     throw errInvalidArgument(`invalid runtime options: ${(e as Error).message}`);
   }
-}
-
-/** Decodes the raw bytes `start` reads from stdin: a protobuf Any, possibly empty. */
-export function decodeOptionsAnyBytes(bytes: Uint8Array): Options {
-  if (bytes.length === 0) return create(OptionsSchema);
-  return decodeOptions(fromBinary(AnySchema, bytes));
 }
 
 // options.json keeps the Go field tags of the runc shim's Options struct (omitempty).

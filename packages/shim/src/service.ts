@@ -1,5 +1,5 @@
 import { create, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
-import { errAlreadyExists, errNotFound } from "@containerd-ts/errdefs";
+import { errAlreadyExists, errNotFound } from "@containerd-ts/errdefs/errors.js";
 import {
   TaskCreateSchema,
   TaskDeleteSchema,
@@ -12,7 +12,6 @@ import {
   TaskStartSchema,
 } from "@containerd-ts/gen/containerd/events/task_pb.js";
 import type { Any } from "@bufbuild/protobuf/wkt";
-import { metricsAny } from "./cgroups.js";
 import { Container, type CreateParams } from "./container.js";
 import type { EventPublisher } from "./events/publisher.js";
 import { OomWatcher } from "./oom.js";
@@ -165,10 +164,12 @@ export class TaskService {
   }
 
   /** The cgroup statistics (io.containerd.cgroups.v1 or v2 Metrics in an Any). */
-  stats(id: string): Any {
+  async stats(id: string): Promise<Any> {
     const c = this.container(id);
-    if (!c.cgroup) throw errNotFound("cgroup does not exist");
-    return metricsAny(c.cgroup);
+    const cg = c.cgroup;
+    if (!cg) throw errNotFound("cgroup does not exist");
+    const { metricsAny } = await import("./metrics.js");
+    return metricsAny(cg);
   }
 
   /** Shutdown: only a shim holding no container goes away. */

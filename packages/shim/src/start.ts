@@ -12,9 +12,9 @@ import {
 } from "node:fs";
 import { createConnection, createServer, type Server } from "node:net";
 import { dirname, join } from "node:path";
-import { errInvalidArgument } from "@containerd-ts/errdefs";
+import { errInvalidArgument } from "@containerd-ts/errdefs/errors.js";
 import type { ShimFlags } from "./flags.js";
-import { decodeOptionsAnyBytes } from "./options.js";
+import { shimCgroupFromOptionsAny } from "./wire.js";
 import { SOCKET_PATH_LIMIT, socketAddress, socketPath, writeFileAtomic } from "./paths.js";
 
 /** Annotations that put several containers in one shim, in order of precedence. */
@@ -155,7 +155,7 @@ async function readStdin(): Promise<Buffer> {
  */
 export async function startAction(flags: ShimFlags, entry: string): Promise<string> {
   const bundle = process.cwd();
-  const options = decodeOptionsAnyBytes(await readStdin());
+  const shimCgroup = shimCgroupFromOptionsAny(await readStdin());
   const address = socketAddress(flags.address, flags.namespace, groupingId(bundle, flags.id));
   const path = socketPath(address);
   const server = await createSocket(path);
@@ -190,7 +190,7 @@ export async function startAction(flags: ShimFlags, entry: string): Promise<stri
     });
     child.unref();
     adjustOomScore(child.pid!);
-    if (options.shimCgroup) joinShimCgroup(child.pid!, options.shimCgroup);
+    if (shimCgroup) joinShimCgroup(child.pid!, shimCgroup);
     return address;
   } catch (e) {
     // closing the listener unlinks its path; nothing is left behind

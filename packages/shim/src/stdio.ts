@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, statSync, constants } from "node:fs";
 import { dirname } from "node:path";
-import { errNotImplemented } from "@containerd-ts/errdefs";
+import { errNotImplemented } from "@containerd-ts/errdefs/errors.js";
 import type { RuntimeIO } from "./runtime.js";
 
 /** The stdio a client asked for: FIFO paths as containerd's cio makes them, or file:// URIs. */

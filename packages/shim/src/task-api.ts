@@ -1,6 +1,6 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Any } from "@bufbuild/protobuf/wkt";
-import { errInvalidArgument } from "@containerd-ts/errdefs";
+import { errInvalidArgument } from "@containerd-ts/errdefs/errors.js";
 import {
   CheckpointOptionsSchema,
   ProcessDetailsSchema,
@@ -11,9 +11,7 @@ import type { TtrpcServiceImpl } from "@containerd-ts/ttrpc";
 import type { ShimProcess } from "./process.js";
 import type { TaskService } from "./service.js";
 import { toTimestamp } from "./time.js";
-
-/** Shim version reported by Connect. */
-export const SHIM_VERSION = "0.1.0";
+import { SHIM_VERSION } from "./version.js";
 
 const STATUS: Record<string, Status> = {
   created: Status.CREATED,
@@ -155,7 +153,7 @@ export function taskApi(svc: TaskService): TtrpcServiceImpl<typeof Task> {
       return { exitStatus: p.exitStatus, exitedAt: toTimestamp(p.exitedAt) };
     },
     async stats(req) {
-      return { stats: svc.stats(req.id) };
+      return { stats: await svc.stats(req.id) };
     },
     async connect(req) {
       return {
