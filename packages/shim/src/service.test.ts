@@ -173,3 +173,17 @@ test("pause/resume go through the table and emit events; kill of a deleted task 
     t.cleanup();
   }
 });
+
+test("deleting a task that never started lets its waiters go", async () => {
+  const t = setup();
+  try {
+    await t.create();
+    const waiting = t.svc.wait("c1", "");
+    await t.svc.delete("c1", "");
+    await waiting;
+    assert.equal(t.svc.containers.size, 0);
+    assert.equal(await kindOfRejection(t.svc.wait("c1", "")), ErrorKind.NotFound);
+  } finally {
+    t.cleanup();
+  }
+});

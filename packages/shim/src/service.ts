@@ -121,9 +121,12 @@ export class TaskService {
     const p = c.process(execId);
     if (!p.isInit) {
       await c.deleteExec(p);
+      // a process deleted before it ran never exits: nobody may wait for it forever
+      p.releaseWaiters();
       return p;
     }
     await c.deleteInit();
+    p.releaseWaiters();
     this.containers.delete(id);
     this.oom.remove(id);
     this.publish(TaskDeleteSchema, {
