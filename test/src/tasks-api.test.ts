@@ -1,4 +1,4 @@
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import * as net from "node:net";
@@ -11,24 +11,9 @@ import { Containers } from "@containerd-ts/gen/containerd/services/containers/v1
 import { Events } from "@containerd-ts/gen/containerd/services/events/v1/events_pb.js";
 import { Tasks } from "@containerd-ts/gen/containerd/services/tasks/v1/tasks_pb.js";
 import { Status } from "@containerd-ts/gen/containerd/v1/types/task_pb.js";
-import {
-  Daemon,
-  hasRuncShim,
-  hasTsShim,
-  isRoot,
-  makeRootfs,
-  mountsUnder,
-  shimPidsUnder,
-  teardown,
-  tempDir,
-} from "./tasks-support.js";
+import { describeEachRuntime, mountsUnder, shimPidsUnder } from "./tasks-support.js";
 
 /** The Tasks API over gRPC, as containerd answers it: codes, messages, events. */
-
-const runtimes = [
-  { name: "io.containerd.runc.v2", available: hasRuncShim },
-  { name: "io.containerd.ts.v2", available: hasTsShim },
-];
 
 function clients(address: string, ns: string) {
   const sessionManager = new Http2SessionManager(
@@ -104,35 +89,24 @@ async function codeOf(p: Promise<unknown>): Promise<ConnectError> {
   throw new Error("call succeeded, an error was expected");
 }
 
-for (const rt of runtimes) {
-  const skip = !isRoot || !rt.available ? `needs root and ${rt.name}` : false;
-  describe(`Tasks API errors and events with ${rt.name}`, { skip }, () => {
-    const ns = `tasks-api-${rt.name.split(".")[2]}`;
-    let dir = "";
-    let rootfs = "";
-    let d: Daemon | undefined;
+describeEachRuntime(
+  "Tasks API errors and events",
+  "tasks-api",
+  (s) => {
     let c: ReturnType<typeof clients>;
     const newContainer = (id: string, args: string[]) =>
       c.containers.create({
-        container: { id, runtime: { name: rt.name }, spec: spec(rootfs, ns, id, args) },
+        container: { id, runtime: { name: s.runtime }, spec: spec(s.rootfs, s.ns, id, args) },
       });
-
-    before(async () => {
-      dir = tempDir("ctd-ts-e2e-");
-      rootfs = makeRootfs(dir);
-      d = new Daemon(dir);
-      await d.start();
-      c = clients(d.address, ns);
+    before(() => {
+      c = clients(s.daemon.address, s.ns);
     });
-    after(async () => {
-      c?.close();
-      await teardown(d, dir, ns);
-    });
+    after(() => c?.close());
 
     test("NotFound for an unknown container and for a container without a task", async () => {
       const unknown = await codeOf(c.tasks.get({ containerId: "nosuch" }));
       assert.equal(unknown.code, Code.NotFound);
-      assert.equal(unknown.rawMessage, `container "nosuch" in namespace "${ns}": not found`);
+      assert.equal(unknown.rawMessage, `container "nosuch" in namespace "${s.ns}": not found`);
       await newContainer("notask", ["/bin/true"]);
       const noTask = await codeOf(c.tasks.get({ containerId: "notask" }));
       assert.equal(noTask.code, Code.NotFound);
@@ -224,14 +198,14 @@ for (const rt of runtimes) {
       const err = await codeOf(c.tasks.create({ containerId: "bad" }));
       assert.match(err.rawMessage, /no-such-binary/);
       assert.equal((await codeOf(c.tasks.get({ containerId: "bad" }))).code, Code.NotFound);
-      const bundles = join(d!.state, "io.containerd.runtime.v2.task", ns);
+      const bundles = join(s.daemon.state, "io.containerd.runtime.v2.task", s.ns);
       assert.deepEqual(
         existsSync(bundles) ? readdirSync(bundles).filter((n) => !n.startsWith(".")) : [],
         [],
       );
       await new Promise((r) => setTimeout(r, 200));
-      assert.deepEqual(shimPidsUnder(d!.state), []);
-      assert.deepEqual(mountsUnder(join(d!.state)), []);
+      assert.deepEqual(shimPidsUnder(s.daemon.state), []);
+      assert.deepEqual(mountsUnder(join(s.daemon.state)), []);
       await c.containers.delete({ id: "bad" });
     });
 
@@ -239,7 +213,7 @@ for (const rt of runtimes) {
       const abort = new AbortController();
       const topics: string[] = [];
       const stream = c.events.subscribe(
-        { filters: [`namespace==${ns},topic~="^/tasks/"`] },
+        { filters: [`namespace==${s.ns},topic~="^/tasks/"`] },
         { signal: abort.signal },
       );
       const reading = (async () => {
@@ -264,5 +238,6 @@ for (const rt of runtimes) {
       await c.containers.delete({ id: "ev" });
       assert.deepEqual(topics, ["/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"]);
     });
-  });
-}
+  },
+  { needsCtr: false },
+);

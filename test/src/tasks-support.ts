@@ -1,3 +1,4 @@
+import { after, before, describe } from "node:test";
 import { spawn, spawnSync, execFileSync, type ChildProcess } from "node:child_process";
 import {
   existsSync,
@@ -231,4 +232,74 @@ export async function teardown(d: Daemon | undefined, dir: string, ns: string): 
   await new Promise((r) => setTimeout(r, 100));
   removeCgroups(ns);
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** The runtimes every tasks e2e suite runs with: the real runc shim and ours. */
+export const RUNTIMES = [
+  { name: "io.containerd.runc.v2", available: hasRuncShim },
+  { name: "io.containerd.ts.v2", available: hasTsShim },
+];
+
+/** What a suite's tests get: a started daemon on a temp root, a busybox rootfs, ctr in `ns`. */
+export interface TaskSuite {
+  readonly runtime: string;
+  readonly ns: string;
+  dir: string;
+  rootfs: string;
+  daemon: Daemon;
+  ctr(args: string[], o?: { input?: string }): Promise<CtrResult>;
+  /** `ctr run --runtime <runtime> [flags] --rootfs <rootfs> id args…` */
+  run(id: string, args: string[], o?: { input?: string; flags?: string[] }): Promise<CtrResult>;
+}
+
+/**
+ * One describe() per runtime, skipped where root, ctr or the shim is missing; the daemon is
+ * started before the tests and everything is torn down after them, even on failure.
+ */
+export function describeEachRuntime(
+  title: string,
+  nsPrefix: string,
+  body: (s: TaskSuite) => void,
+  o: { needsCtr?: boolean } = {},
+): void {
+  for (const rt of RUNTIMES) {
+    const missing = !isRoot || (o.needsCtr !== false && !hasCtr) || !rt.available;
+    const skip = missing ? `needs root, ctr and ${rt.name}` : false;
+    describe(`${title} with ${rt.name}`, { skip }, () => {
+      const s: TaskSuite = {
+        runtime: rt.name,
+        ns: `${nsPrefix}-${rt.name.split(".")[2]}`,
+        dir: "",
+        rootfs: "",
+        daemon: undefined as unknown as Daemon,
+        ctr: (args, co = {}) => s.daemon.ctr(args, { ns: s.ns, ...co }),
+        run: (id, args, ro = {}) =>
+          s.ctr(
+            ["run", "--runtime", rt.name, ...(ro.flags ?? []), "--rootfs", s.rootfs, id, ...args],
+            ro,
+          ),
+      };
+      before(async () => {
+        s.dir = tempDir("ctd-ts-e2e-");
+        s.rootfs = makeRootfs(s.dir);
+        s.daemon = new Daemon(s.dir);
+        await s.daemon.start();
+      });
+      after(async () => {
+        await teardown(s.daemon, s.dir, s.ns);
+      });
+      body(s);
+    });
+  }
+}
+
+/** Polls `ctr tasks ls` until its output matches (or 10 s pass); returns the last output. */
+export async function tasksLsUntil(s: TaskSuite, re: RegExp): Promise<string> {
+  let out = "";
+  for (let i = 0; i < 200; i++) {
+    out = (await s.ctr(["tasks", "ls"])).stdout;
+    if (re.test(out)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return out;
 }
