@@ -77,7 +77,14 @@ export const tasksLifecycle = {
     await rt.events.listen(rt.manager.ttrpcAddress);
     const report = await recoverTasks(rt.manager, {
       log,
-      runtimeOf: async (ns, id) => (await ctx.containers.get(ns, id))?.runtime.name,
+      // a container deleted while the daemon was down has no runtime to ask: undefined
+      runtimeOf: async (ns, id) => {
+        try {
+          return (await ctx.containers.get(ns, id))?.runtime.name;
+        } catch {
+          return undefined;
+        }
+      },
     });
     if (report.reconnected.length + report.cleaned.length + report.skipped.length > 0) {
       log.info("tasks recovered", { ...report });
