@@ -7,6 +7,7 @@ import {
   mkdirSync,
   mkdtempSync,
   copyFileSync,
+  readFileSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -314,6 +315,42 @@ for (const runtime of runtimes) {
         assert.equal(r.code, 4);
       },
     );
+
+    test("--log-uri: a logging binary gets fds 3/4/5 and the ids; file:// appends to a file", async () => {
+      const logger = join(d.dir, "logger.sh");
+      const out = join(d.dir, "logger.out");
+      writeFileSync(
+        logger,
+        [
+          "#!/bin/sh",
+          `echo "start $CONTAINER_NAMESPACE/$CONTAINER_ID $*" >> ${out}`,
+          "exec 5>&-",
+          `cat <&3 | sed 's/^/out: /' >> ${out} &`,
+          `cat <&4 | sed 's/^/err: /' >> ${out}`,
+          "wait",
+          "",
+        ].join("\n"),
+        { mode: 0o755 },
+      );
+      const cmd = ["/bin/sh", "-c", "echo to-out; echo to-err >&2"];
+      const r = await d.ctr(
+        runArgs("log1", ["--rm", "--log-uri", `binary://${logger}?flag=v`], cmd),
+      );
+      assert.equal(r.code, 0, r.stderr);
+      for (let i = 0; i < 50 && !/err: to-err/.test(readFileSync(out, "utf8")); i++) {
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      const lines = readFileSync(out, "utf8").split("\n").filter(Boolean).sort();
+      assert.deepEqual(lines, ["err: to-err", "out: to-out", `start ${d.ns}/log1 flag v`]);
+
+      const file = join(d.dir, "file.log");
+      const f = await d.ctr(runArgs("log2", ["--rm", "--log-uri", `file://${file}`], cmd));
+      assert.equal(f.code, 0, f.stderr);
+      assert.deepEqual(readFileSync(file, "utf8").split("\n").filter(Boolean).sort(), [
+        "to-err",
+        "to-out",
+      ]);
+    });
 
     test("containers with the same group annotation share one shim", async () => {
       const group = ["--annotation", "io.containerd.runc.v2.group=grp1", "-d"];

@@ -43,6 +43,7 @@ export class Container {
 
   private constructor(
     readonly id: string,
+    readonly namespace: string,
     readonly bundle: string,
     readonly init: ShimProcess,
     readonly runtime: OciRuntime,
@@ -71,7 +72,7 @@ export class Container {
       }
       writeBundleOptions(p.bundle, opts);
       for (const m of p.rootfs) mountOne(sys, m, rootfs);
-      io = await ProcessIO.prepare(sys, p.stdio);
+      io = await ProcessIO.prepare(sys, p.stdio, p.id, p.namespace);
       const pidFile = initPidFile(p.bundle);
       try {
         await withDeadline(
@@ -93,7 +94,16 @@ export class Container {
       init.io = io;
       init.pid = readPidFile(pidFile);
       const spec = readSpec(p.bundle);
-      const c = new Container(p.id, p.bundle, init, runtime, sys, rootfs, killAllOnExit(spec));
+      const c = new Container(
+        p.id,
+        p.namespace,
+        p.bundle,
+        init,
+        runtime,
+        sys,
+        rootfs,
+        killAllOnExit(spec),
+      );
       c.knownCgroup = cgroupFromSpecPath(spec?.linux?.cgroupsPath);
       return c;
     } catch (e) {
@@ -163,7 +173,7 @@ export class Container {
   async startExec(p: ShimProcess): Promise<void> {
     p.check("start");
     this.init.check("exec");
-    const io = await ProcessIO.prepare(this.sys, p.stdio);
+    const io = await ProcessIO.prepare(this.sys, p.stdio, p.execId, this.namespace);
     // CloseIO may arrive while the runtime runs (the client sees EOF once the FIFO has a reader)
     p.io = io;
     const pidFile = execPidFile(this.bundle, p.execId);

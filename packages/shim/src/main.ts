@@ -28,6 +28,9 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
   }
+  // containerd 2.x also passes these in the environment
+  flags.namespace ||= process.env.NAMESPACE ?? "";
+  flags.address ||= process.env.GRPC_ADDRESS ?? "";
   if (!flags.namespace) throw new Error("shim namespace cannot be empty");
   const log = createLogger(flags.debug, {
     runtime: "io.containerd.ts.v2",

@@ -1,3 +1,4 @@
+import { BinaryIO } from "./binary-io.js";
 import { ConsoleCopy, ConsoleSocket } from "./console.js";
 import type { RuntimeIO } from "./runtime.js";
 import { PipeIO, type StdioPaths } from "./stdio.js";
@@ -8,8 +9,16 @@ import type { ShimSys } from "./sys.js";
  * socket), finished after it (close the shim's copies, or receive the pty master and start
  * copying), then CloseIO, resize, drain and close.
  */
+/** Non-terminal stdio: FIFOs/files handed over as they are, or a logging binary's pipes. */
+interface DirectIO {
+  readonly runtimeIO: RuntimeIO;
+  closeAfterStart(): void;
+  closeStdin(): void;
+  close(): void;
+}
+
 export class ProcessIO {
-  private pipe: PipeIO | undefined;
+  private pipe: DirectIO | undefined;
   private socket: ConsoleSocket | undefined;
   private console: ConsoleCopy | undefined;
 
@@ -18,9 +27,17 @@ export class ProcessIO {
     readonly paths: StdioPaths,
   ) {}
 
-  static async prepare(sys: ShimSys, paths: StdioPaths): Promise<ProcessIO> {
+  /** `id` and `namespace` are what a logging binary is told (CONTAINER_ID, CONTAINER_NAMESPACE). */
+  static async prepare(
+    sys: ShimSys,
+    paths: StdioPaths,
+    id: string,
+    namespace: string,
+  ): Promise<ProcessIO> {
     const io = new ProcessIO(sys, paths);
     if (paths.terminal) io.socket = await ConsoleSocket.create(sys);
+    else if (paths.stdout.startsWith("binary://"))
+      io.pipe = await BinaryIO.open(sys, paths.stdout, id, namespace);
     else io.pipe = PipeIO.open(paths);
     return io;
   }

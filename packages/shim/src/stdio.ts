@@ -18,6 +18,7 @@ function parseTarget(uri: string): { path: string; file: boolean } {
   const scheme = m[1]!.toLowerCase();
   if (scheme === "fifo") return { path: uri.slice(m[0].length - 1), file: false };
   if (scheme === "file") return { path: decodeURIComponent(new URL(uri).pathname), file: true };
+  // binary:// is served by BinaryIO before a target is ever parsed
   throw errNotImplemented(`unsupported stdio scheme ${scheme}`);
 }
 

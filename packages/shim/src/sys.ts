@@ -12,6 +12,7 @@ export type ShimSys = Pick<
   | "close"
   | "fcntl"
   | "kill"
+  | "mkfifo"
 >;
 
 export function realSys(): ShimSys {
