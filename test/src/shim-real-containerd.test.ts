@@ -232,6 +232,15 @@ for (const runtime of runtimes) {
       assert.notEqual(dup.code, 0);
       assert.match(dup.stderr, /already exists/);
 
+      // every exec'd process was reaped by the shim (it is their subreaper)
+      for (const line of d.shims()) {
+        const shimPid = line.trim().split(/\s+/)[0]!;
+        const kids = spawnSync("ps", ["-o", "stat=", "--ppid", shimPid], {
+          encoding: "utf8",
+        }).stdout;
+        assert.doesNotMatch(kids, /Z/, "no zombie under the shim");
+      }
+
       const ps = await d.ctr(["tasks", "ps", id]);
       assert.equal(ps.code, 0, ps.stderr);
       assert.match(ps.stdout, /\d+\s+(-|&ProcessDetails|exec_id)/);

@@ -75,5 +75,9 @@ export async function serve(
   else await server.serveFd(3);
   process.on("SIGTERM", () => void exit());
   process.on("SIGINT", () => void exit());
+  process.on("SIGHUP", () => undefined);
+  // the shim is not disposable: a bug in one call must not take every container's shim down
+  process.on("uncaughtException", (err) => log.error("uncaught exception", err));
+  process.on("unhandledRejection", (err) => log.error("unhandled rejection", err));
   log.debug("serving api", { pid: process.pid, namespace: flags.namespace });
 }
