@@ -129,7 +129,7 @@ function joinShimCgroup(pid: number, cgroup: string): void {
  * idle shim's memory down (shim memory is what users count). Overridable for measurements.
  */
 export const SHIM_NODE_FLAGS_ENV = "CONTAINERD_TS_SHIM_NODE_FLAGS";
-const DEFAULT_NODE_FLAGS = [
+export const DEFAULT_NODE_FLAGS: readonly string[] = [
   "--max-semi-space-size=1",
   "--v8-pool-size=1",
   "--lite-mode",
@@ -137,9 +137,10 @@ const DEFAULT_NODE_FLAGS = [
   "--no-expose-wasm",
 ];
 
-function nodeFlags(): string[] {
+/** The V8 flags a long-running shim is started with (for anyone who starts one). */
+export function shimNodeFlags(): string[] {
   const v = process.env[SHIM_NODE_FLAGS_ENV];
-  return v === undefined ? DEFAULT_NODE_FLAGS : v.split(/\s+/).filter(Boolean);
+  return v === undefined ? [...DEFAULT_NODE_FLAGS] : v.split(/\s+/).filter(Boolean);
 }
 
 async function readStdin(): Promise<Buffer> {
@@ -168,7 +169,7 @@ export async function startAction(flags: ShimFlags, entry: string): Promise<stri
     writeFileAtomic("address", address);
     const listenFd = (server as unknown as { _handle: { fd: number } })._handle.fd;
     const args = [
-      ...nodeFlags(),
+      ...shimNodeFlags(),
       entry,
       "-namespace",
       flags.namespace,
