@@ -65,6 +65,7 @@ export class Container {
     const runtime = await factory(runtimeConfig(p.bundle, p.namespace, opts));
     let rootfs = "";
     let io: ProcessIO | undefined;
+    let created = false;
     try {
       if (p.rootfs.length > 0) {
         rootfs = join(p.bundle, "rootfs");
@@ -89,6 +90,7 @@ export class Container {
       } catch (e) {
         throw runtimeError(e, "OCI runtime create failed");
       }
+      created = true;
       await io.established();
       const init = new ShimProcess(p.id, "", p.stdio);
       init.io = io;
@@ -108,6 +110,14 @@ export class Container {
       return c;
     } catch (e) {
       io?.close();
+      // the runtime made the container but the rest failed (e.g. no console master): undo it
+      if (created) {
+        await withDeadline(
+          runtime.delete(p.id, { force: true }),
+          RUNTIME_TIMEOUTS.delete,
+          "runtime delete",
+        ).catch(() => undefined);
+      }
       if (rootfs) {
         try {
           unmountAll(sys, rootfs);
