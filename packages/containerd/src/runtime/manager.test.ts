@@ -223,7 +223,7 @@ test(
       await task.start();
       const { shimPid } = await task.connectTask();
       process.kill(shimPid, "SIGKILL");
-      for (let i = 0; i < 200 && h.published.length < 2; i++)
+      for (let i = 0; i < 800 && h.published.length < 2; i++)
         await new Promise((r) => setTimeout(r, 25));
       assert.deepEqual(
         h.published.map((p) => p.topic),
