@@ -13,7 +13,7 @@ import {
   socketPath,
   writeFileAtomic,
 } from "@containerd-ts/shim/paths.js";
-import { GROUP_LABELS, SHIM_NODE_FLAGS_ENV } from "@containerd-ts/shim/start.js";
+import { GROUP_LABELS, shimNodeFlags } from "@containerd-ts/shim/start.js";
 import { commandEnv, type ShimCommandConfig } from "./shim-command.js";
 
 /**
@@ -57,19 +57,6 @@ export function isOwnShim(binary: string): boolean {
     realpaths.set(binary, real);
   }
   return real === main;
-}
-
-// Keep in step with packages/shim/src/start.ts (the V8 flags of a long-running shim).
-const DEFAULT_SHIM_NODE_FLAGS = [
-  "--max-semi-space-size=1",
-  "--v8-pool-size=1",
-  "--lite-mode",
-  "--no-expose-wasm",
-];
-
-function shimNodeFlags(): string[] {
-  const v = process.env[SHIM_NODE_FLAGS_ENV];
-  return v === undefined ? DEFAULT_SHIM_NODE_FLAGS : v.split(/\s+/).filter(Boolean);
 }
 
 /** Grouping annotations or a shim cgroup need the `start` action's logic. */
