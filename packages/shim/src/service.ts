@@ -1,5 +1,9 @@
 import { create, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
-import { errAlreadyExists, errNotFound } from "@containerd-ts/errdefs/errors.js";
+import {
+  errAlreadyExists,
+  errFailedPrecondition,
+  errNotFound,
+} from "@containerd-ts/errdefs/errors.js";
 import {
   TaskCreateSchema,
   TaskDeleteSchema,
@@ -92,6 +96,7 @@ export class TaskService {
     const c = this.container(id);
     const p = c.process(execId);
     p.check("start");
+    if (p.starting) throw errFailedPrecondition(`process ${p.id} is already starting`);
     const since = new Date();
     p.starting = true;
     try {
