@@ -375,6 +375,17 @@ for (const runtime of runtimes) {
       assert.equal((await d.ctr(["containers", "rm", "grp-b"])).code, 0);
     });
 
+    test("10 containers run in parallel, each with its own shim", async () => {
+      const ids = Array.from({ length: 10 }, (_, i) => `par${i}`);
+      const results = await Promise.all(
+        ids.map((id) => d.ctr(runArgs(id, ["--rm"], ["/bin/echo", id]))),
+      );
+      results.forEach((r, i) => {
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, `${ids[i]}\n`);
+      });
+    });
+
     test("no shim is left once every task is gone", async () => {
       for (let i = 0; i < 50 && d.shims().length > 0; i++)
         await new Promise((r) => setTimeout(r, 100));
