@@ -232,7 +232,7 @@ export async function listContainers(root: string): Promise<Record<string, unkno
     const state = loadState(root, name);
     if (!state) continue;
     const c = await loadContainer(root, name);
-    out.push(publicState(root, state, c.status()));
+    out.push(publicState(root, state, c.status(), true));
   }
   return out;
 }

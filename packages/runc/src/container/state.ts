@@ -107,11 +107,15 @@ export function ownerOf(root: string, id: string): string {
   }
 }
 
-/** runc's `state` JSON object (field order as runc prints it). */
+/**
+ * runc's `state` JSON object (field order as runc prints it). runc's `state` leaves owner
+ * empty; `list` fills it with the state dir's owner.
+ */
 export function publicState(
   root: string,
   s: ContainerState,
   status: Status,
+  withOwner = false,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {
     ociVersion: s.config.ociVersion,
@@ -123,6 +127,6 @@ export function publicState(
     created: s.created,
   };
   if (Object.keys(s.config.annotations).length) out.annotations = s.config.annotations;
-  out.owner = ownerOf(root, s.id);
+  out.owner = withOwner ? ownerOf(root, s.id) : "";
   return out;
 }

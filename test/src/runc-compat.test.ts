@@ -1,0 +1,253 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  baseConfig,
+  hasBusybox,
+  hasRunc,
+  isRoot,
+  makeBundle,
+  pidAlive,
+  readText,
+  REPO,
+  removeTree,
+  runtime,
+  tempDir,
+  waitFor,
+  type Json,
+  type Result,
+  type Runtime,
+} from "./runc-support.js";
+
+const skip = !isRoot
+  ? "needs root"
+  : !hasBusybox
+    ? "needs /bin/busybox"
+    : !hasRunc
+      ? "needs runc"
+      : false;
+
+/** What a client can observe of one lifecycle, with host-specific values normalized. */
+async function lifecycle(rt: Runtime, work: string, id: string): Promise<Json> {
+  const b = makeBundle(work, `${rt.name}-${id}`, baseConfig(["sleep", "1000"]));
+  const files = { out: join(b.dir, "out"), err: join(b.dir, "err") };
+  const seen: Json = {};
+  const code = (r: Result) => r.code;
+  const stateOf = async () => {
+    const r = await rt.run(["state", id]);
+    const s = JSON.parse(r.stdout) as Json;
+    return {
+      code: r.code,
+      keys: Object.keys(s).sort(),
+      status: s.status,
+      pidIsInit: s.pid === Number(readText(join(b.dir, "pid"))),
+      pidZero: s.pid === 0,
+      bundle: s.bundle === b.dir,
+      rootfs: s.rootfs === b.rootfs,
+      ociVersion: s.ociVersion,
+      owner: s.owner,
+      indented: r.stdout.startsWith('{\n  "ociVersion"'),
+    };
+  };
+  seen.listEmpty = (await rt.run(["list", "--format", "json"])).stdout;
+  seen.create = code(
+    await rt.run(["create", "--bundle", b.dir, "--pid-file", join(b.dir, "pid"), id], { files }),
+  );
+  seen.pidFile = /^\d+$/.test(readText(join(b.dir, "pid")));
+  seen.created = await stateOf();
+  seen.start = code(await rt.run(["start", id]));
+  seen.startAgain = code(await rt.run(["start", id]));
+  seen.running = await stateOf();
+  const ps = await rt.run(["ps", "--format", "json", id]);
+  seen.ps = { code: ps.code, isInit: ps.stdout === `[${readText(join(b.dir, "pid"))}]\n` };
+  const list = await rt.run(["list"]);
+  seen.listHeader = list.stdout.split("\n")[0]!.split(/\s+/);
+  seen.listQuiet = (await rt.run(["list", "-q"])).stdout;
+  const exec = await rt.run(["exec", id, "sh", "-c", "echo in; exit 6"]);
+  seen.exec = { code: exec.code, stdout: exec.stdout };
+  seen.deleteRunning = code(await rt.run(["delete", id]));
+  seen.pause = code(await rt.run(["pause", id]));
+  seen.paused = (await stateOf()).status;
+  seen.resume = code(await rt.run(["resume", id]));
+  seen.kill = code(await rt.run(["kill", id, "KILL"]));
+  await waitFor(() => !pidAlive(Number(readText(join(b.dir, "pid")))));
+  seen.stopped = await stateOf();
+  seen.killStopped = code(await rt.run(["kill", id, "KILL"]));
+  seen.delete = code(await rt.run(["delete", id]));
+  const gone = await rt.run(["state", id]);
+  seen.gone = { code: gone.code, message: /container does not exist/.test(gone.stderr) };
+  b.write(baseConfig(["sh", "-c", "echo out; echo err >&2; exit 9"]));
+  const run2 = await rt.run(["run", "--bundle", b.dir, `${id}-run2`]);
+  seen.run = { code: run2.code, stdout: run2.stdout, stderr: run2.stderr };
+  return seen;
+}
+
+describe("compat: runc-ts and runc give the same observable results", { skip }, () => {
+  let work: string;
+  before(() => {
+    work = tempDir("runc-compat-");
+  });
+  after(async () => {
+    for (const kind of ["runc", "runc-ts"] as const) {
+      const rt = runtime(kind, join(work, `${kind}-state`));
+      for (const id of ["cmp", "cmp-run2"]) await rt.run(["delete", "--force", id]);
+    }
+    removeTree(work);
+  });
+
+  test("the same lifecycle on the same kind of bundle", async () => {
+    const ours = await lifecycle(runtime("runc-ts", join(work, "runc-ts-state")), work, "cmp");
+    const theirs = await lifecycle(runtime("runc", join(work, "runc-state")), work, "cmp");
+    assert.deepEqual(ours, theirs);
+  });
+});
+
+/** The real containerd with its real runc shim, told to use runc-ts with --runc-binary. */
+class RealContainerd {
+  readonly dir = tempDir("runc-ts-ctd-");
+  readonly sock = join(this.dir, "containerd.sock");
+  readonly ns = `runcts${process.pid}`;
+  private proc: ChildProcess | undefined;
+  log = "";
+
+  async start(): Promise<void> {
+    const config = join(this.dir, "config.toml");
+    writeFileSync(
+      config,
+      [
+        "version = 2",
+        'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp"]',
+        "[grpc]",
+        `  address = "${this.sock}"`,
+        "",
+      ].join("\n"),
+    );
+    this.proc = spawn(
+      "containerd",
+      [
+        "--root",
+        join(this.dir, "root"),
+        "--state",
+        join(this.dir, "state"),
+        "--address",
+        this.sock,
+        "--config",
+        config,
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    this.proc.stdout!.on("data", (b: Buffer) => (this.log += b.toString()));
+    this.proc.stderr!.on("data", (b: Buffer) => (this.log += b.toString()));
+    for (let i = 0; i < 100; i++) {
+      if (existsSync(this.sock) && (await this.ctr(["version"])).code === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`containerd did not come up:\n${this.log}`);
+  }
+
+  ctr(args: string[]): Promise<Result> {
+    return new Promise((done, fail) => {
+      const child = spawn("ctr", ["-a", this.sock, "-n", this.ns, ...args], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+      child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+      child.on("error", fail);
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        done({ code, stdout, stderr });
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    const ls = await this.ctr(["containers", "ls", "-q"]);
+    for (const id of ls.stdout.split("\n").filter(Boolean)) {
+      await this.ctr(["tasks", "rm", "-f", id]);
+      await this.ctr(["containers", "rm", id]);
+    }
+    if (this.proc && this.proc.exitCode === null) {
+      const exited = new Promise((r) => this.proc!.once("exit", r));
+      this.proc.kill("SIGTERM");
+      const t = setTimeout(() => this.proc?.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(t);
+    }
+    rmSync(join("/run/containerd/runc", this.ns), { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+const hasContainerd = ["containerd", "ctr", "containerd-shim-runc-v2"].every(
+  (t) => spawnSync("sh", ["-c", `command -v ${t}`]).status === 0,
+);
+
+describe(
+  "the real containerd + containerd-shim-runc-v2 drive runc-ts (--runc-binary)",
+  {
+    skip: skip || (!hasContainerd && "needs containerd, ctr and containerd-shim-runc-v2"),
+  },
+  () => {
+    const d = new RealContainerd();
+    const runcTs = join(REPO, "node_modules", ".bin", "runc-ts");
+    let rootfs: string;
+    const run = (id: string, flags: string[], cmd: string[]) =>
+      d.ctr(["run", ...flags, "--runc-binary", runcTs, "--rootfs", rootfs, id, ...cmd]);
+
+    before(async () => {
+      rootfs = makeBundle(d.dir, "bundle", baseConfig(["true"])).rootfs;
+      await d.start();
+    });
+    after(() => d.stop());
+
+    test("ctr run --rm echo hi", async () => {
+      const r = await run("echo1", ["--rm"], ["/bin/echo", "hi"]);
+      assert.equal(r.stdout, "hi\n", r.stderr);
+      assert.equal(r.code, 0);
+    });
+
+    test("ctr run -d, tasks exec, ps, pause/resume, kill, rm", async () => {
+      const r = await run("d1", ["-d"], ["/bin/sleep", "1000"]);
+      assert.equal(r.code, 0, r.stderr + d.log);
+      const exec = await d.ctr([
+        "tasks",
+        "exec",
+        "--exec-id",
+        "x1",
+        "d1",
+        "/bin/sh",
+        "-c",
+        "echo from exec; exit 4",
+      ]);
+      assert.equal(exec.stdout, "from exec\n", exec.stderr);
+      assert.equal(exec.code, 4);
+      const ps = await d.ctr(["tasks", "ps", "d1"]);
+      assert.equal(ps.code, 0, ps.stderr);
+      const pid = Number(
+        readFileSync(
+          join(d.dir, "state", "io.containerd.runtime.v2.task", d.ns, "d1", "init.pid"),
+          "utf8",
+        ),
+      );
+      assert.match(ps.stdout, new RegExp(`^${pid}\\s`, "m"));
+      assert.equal((await d.ctr(["tasks", "pause", "d1"])).code, 0);
+      assert.match((await d.ctr(["tasks", "ls"])).stdout, /d1\s+\d+\s+PAUSED/);
+      assert.equal((await d.ctr(["tasks", "resume", "d1"])).code, 0);
+      assert.match((await d.ctr(["tasks", "ls"])).stdout, /d1\s+\d+\s+RUNNING/);
+      assert.equal((await d.ctr(["tasks", "kill", "-s", "SIGKILL", "d1"])).code, 0);
+      assert.ok(await waitFor(() => !pidAlive(pid)));
+      let rm: Result = { code: 1, stdout: "", stderr: "" };
+      for (let i = 0; i < 50 && rm.code !== 0; i++) {
+        rm = await d.ctr(["tasks", "rm", "d1"]);
+        if (rm.code !== 0) await new Promise((res) => setTimeout(res, 50));
+      }
+      assert.equal(rm.code, 0, rm.stderr);
+      assert.equal((await d.ctr(["containers", "rm", "d1"])).code, 0);
+    });
+  },
+);
