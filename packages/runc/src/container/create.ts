@@ -180,6 +180,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       created: rfc3339Nano(nowNs()),
       config,
       cgroupPaths,
+      cgroupVersion: cgroups.version,
       namespacePaths: {},
     };
     saveState(o.root, state);

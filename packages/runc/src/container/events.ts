@@ -20,8 +20,9 @@ export async function eventsContainer(
 ): Promise<number> {
   const ms = parseDuration(interval);
   const c = await loadContainer(root, id);
+  const cgroups = await c.cgroups();
   const emit = () =>
-    out(JSON.stringify({ type: "stats", id: c.state.id, data: c.cgroups.stats() }) + "\n");
+    out(JSON.stringify({ type: "stats", id: c.state.id, data: cgroups.stats() }) + "\n");
   if (statsOnce) {
     emit();
     return 0;

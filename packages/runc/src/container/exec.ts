@@ -121,7 +121,7 @@ export async function execProcess(root: string, a: ParsedArgs): Promise<number> 
     extraFds: Array.from({ length: preserveFds }, (_, i) => 3 + i),
     cgroupProcsFiles: [...new Set(Object.values(cgroupPaths))].map((p) => join(p, "cgroup.procs")),
     cgroupPaths,
-    cgroupVersion: c.cgroups.version,
+    cgroupVersion: c.state.cgroupVersion,
     hooks: {},
     hookState: hookState(c.state, "running"),
   });

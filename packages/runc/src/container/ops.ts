@@ -23,36 +23,35 @@ import {
   loadState,
   publicState,
   saveState,
+  frozenFromPaths,
   statusOf,
   type ContainerState,
   type Status,
 } from "./state.js";
 
-/** A container loaded from its state dir, with its cgroup manager and live status. */
+/** A container loaded from its state dir, with its live status and (lazily) its cgroup manager. */
 export interface Loaded {
   state: ContainerState;
-  cgroups: Cgroups;
   status(): Status;
+  /** the cgroups module costs a noticeable import: only commands that change cgroups load it */
+  cgroups(): Promise<Cgroups>;
 }
 
 export async function loadContainer(root: string, id: string | undefined): Promise<Loaded> {
   const cid = checkId(id);
   const state = loadState(root, cid);
   if (!state) throw errNotExist();
-  const cgroups = await loadCgroupManager({
-    cgroupsPath: state.config.cgroupsPath,
-    containerId: cid,
-    resources: state.config.resources,
-  });
-  return { state, cgroups, status: () => statusOf(root, state, () => safeFrozen(cgroups)) };
-}
-
-function safeFrozen(c: Cgroups): boolean {
-  try {
-    return c.isFrozen();
-  } catch {
-    return false;
-  }
+  let manager: Promise<Cgroups> | undefined;
+  return {
+    state,
+    status: () => statusOf(root, state, () => frozenFromPaths(state)),
+    cgroups: () =>
+      (manager ??= loadCgroupManager({
+        cgroupsPath: state.config.cgroupsPath,
+        containerId: cid,
+        resources: state.config.resources,
+      })),
+  };
 }
 
 export function hookState(s: ContainerState, status: Status): HookState {
@@ -110,20 +109,21 @@ export function parseSignal(raw: string | undefined): number {
   return n;
 }
 
-function signalAll(c: Loaded, sig: number): void {
+async function signalAll(c: Loaded, sig: number): Promise<void> {
   const sys = libc();
+  const cgroups = await c.cgroups();
   // freeze so nothing forks while we signal (runc does the same); SIGKILL needs no thaw race care
   let froze = false;
   try {
     if (sig === SIGNALS.KILL && c.status() !== "paused") {
-      c.cgroups.freeze();
+      cgroups.freeze();
       froze = true;
     }
   } catch {
     froze = false;
   }
   try {
-    for (const pid of c.cgroups.pids()) {
+    for (const pid of cgroups.pids()) {
       try {
         sys.kill(pid, sig);
       } catch (e) {
@@ -131,7 +131,7 @@ function signalAll(c: Loaded, sig: number): void {
       }
     }
   } finally {
-    if (froze) c.cgroups.thaw();
+    if (froze) cgroups.thaw();
   }
 }
 
@@ -146,7 +146,7 @@ export async function killContainer(
   const status = c.status();
   if (status === "stopped" && !all) throw errNotRunning();
   if (all) {
-    signalAll(c, sig);
+    await signalAll(c, sig);
     return;
   }
   try {
@@ -162,8 +162,8 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Removes cgroup and state dir, then poststop hooks (their failures are only warnings). */
-export function destroy(root: string, c: Loaded, warn: (msg: string) => void): void {
-  c.cgroups.destroy();
+export async function destroy(root: string, c: Loaded, warn: (msg: string) => void): Promise<void> {
+  (await c.cgroups()).destroy();
   rmSync(containerDir(root, c.state.id), { recursive: true, force: true });
   try {
     runHooks("poststop", c.state.config.hooks.poststop, hookState(c.state, "stopped"));
@@ -179,16 +179,17 @@ async function killAndDestroy(root: string, c: Loaded, warn: (msg: string) => vo
     } catch (e) {
       if (!isSyscallError(e, "ESRCH")) throw e;
     }
-    if (c.status() === "paused") c.cgroups.thaw();
+    if (c.status() === "paused") (await c.cgroups()).thaw();
     for (let i = 0; i < 200 && initAlive(c.state); i++) await sleep(10);
     if (initAlive(c.state)) throw new Error("container init still running");
   }
   // the init's death kills the pid namespace; without one, other processes may linger
-  if (c.cgroups.pids().length) {
-    signalAll(c, SIGNALS.KILL!);
-    for (let i = 0; i < 200 && c.cgroups.pids().length; i++) await sleep(10);
+  const cgroups = await c.cgroups();
+  if (cgroups.pids().length) {
+    await signalAll(c, SIGNALS.KILL!);
+    for (let i = 0; i < 200 && cgroups.pids().length; i++) await sleep(10);
   }
-  destroy(root, c, warn);
+  await destroy(root, c, warn);
 }
 
 export async function deleteContainer(
@@ -206,7 +207,7 @@ export async function deleteContainer(
   }
   const c = await loadContainer(root, cid);
   const status = c.status();
-  if (status === "stopped") return destroy(root, c, warn);
+  if (status === "stopped") return await destroy(root, c, warn);
   if (status === "created" || force) return killAndDestroy(root, c, warn);
   throw errFailedPrecondition(`cannot delete container ${cid} that is not stopped: ${status}`);
 }
@@ -254,13 +255,13 @@ export async function pauseContainer(root: string, id: string | undefined): Prom
   const c = await loadContainer(root, id);
   const s = c.status();
   if (s !== "running" && s !== "created") throw errNotRunning();
-  c.cgroups.freeze();
+  (await c.cgroups()).freeze();
 }
 
 export async function resumeContainer(root: string, id: string | undefined): Promise<void> {
   const c = await loadContainer(root, id);
   if (c.status() !== "paused") throw errNotPaused();
-  c.cgroups.thaw();
+  (await c.cgroups()).thaw();
 }
 
 export async function updateContainer(
@@ -270,7 +271,7 @@ export async function updateContainer(
 ): Promise<void> {
   const c = await loadContainer(root, id);
   if (c.status() === "stopped") throw errNotRunning();
-  c.cgroups.update(resources);
+  (await c.cgroups()).update(resources);
   c.state.config.resources = mergeResources(c.state.config.resources ?? {}, resources);
   saveState(root, c.state);
 }

@@ -10,7 +10,7 @@ export async function psContainer(
   psArgs: string[],
 ): Promise<string> {
   const c = await loadContainer(root, id);
-  const pids = c.cgroups.pids();
+  const pids = (await c.cgroups()).pids();
   if (format === "json") return JSON.stringify(pids) + "\n";
   if (format !== "table") throw errInvalidArgument("invalid format option");
   const r = spawnSync("ps", psArgs.length ? psArgs : ["-ef"], { encoding: "utf8" });

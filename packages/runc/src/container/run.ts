@@ -21,7 +21,7 @@ export async function runContainer(
       // gone already
     }
     await exited;
-    destroy(root, await loadContainer(root, c.state.id), o.warn);
+    await destroy(root, await loadContainer(root, c.state.id), o.warn);
     throw e;
   }
   if (o.detach) {
@@ -31,6 +31,6 @@ export async function runContainer(
   const undo = forwardSignals(c.state.initPid);
   const code = await exited;
   undo();
-  if (!o.keep) destroy(root, await loadContainer(root, c.state.id), o.warn);
+  if (!o.keep) await destroy(root, await loadContainer(root, c.state.id), o.warn);
   return code;
 }

@@ -18,6 +18,7 @@ export interface ContainerState {
   created: string;
   config: ContainerConfig;
   cgroupPaths: Record<string, string>;
+  cgroupVersion: 1 | 2;
   /** namespaces the container has: type → /proc/<pid>/ns path (for exec) */
   namespacePaths: Record<string, string>;
 }
@@ -71,6 +72,24 @@ export function initAlive(s: ContainerState): boolean {
   return (
     st !== undefined && st.state !== "Z" && st.state !== "X" && st.startTime === s.initStartTime
   );
+}
+
+/**
+ * Reads the freezer straight from the cgroup paths in state.json, so status checks need not
+ * load the cgroup manager (start, state, list, kill and exec stay cheap).
+ */
+export function frozenFromPaths(s: ContainerState): boolean {
+  try {
+    if (s.cgroupVersion === 2)
+      return readFileSync(join(s.cgroupPaths[""]!, "cgroup.freeze"), "utf8").trim() === "1";
+    const freezer = s.cgroupPaths.freezer;
+    return (
+      freezer !== undefined &&
+      readFileSync(join(freezer, "freezer.state"), "utf8").trim() !== "THAWED"
+    );
+  } catch {
+    return false;
+  }
 }
 
 /** runc's rule: stopped if the init is gone; paused if frozen; created while the fifo exists. */

@@ -63,6 +63,7 @@ export class PlanExecutor {
   /** the rootfs before pivot_root, "/" after */
   private root = "/";
   private execFifoFd = -1;
+  private execFifoWriteFd = -1;
   private cgroupFds: number[] = [];
   private execPath = "";
 
@@ -207,13 +208,19 @@ export class PlanExecutor {
       case "syncReady":
         this.ctx.syncReady();
         return;
-      case "waitExecFifo": {
-        const fd = openRetry(sys, `/proc/self/fd/${this.execFifoFd}`, O_WRONLY | O_CLOEXEC);
-        sys.write(fd, Buffer.from("0"));
-        sys.close(fd);
+      case "waitExecFifo":
+        // blocks until `start` opens the fifo for reading
+        this.execFifoWriteFd = openRetry(
+          sys,
+          `/proc/self/fd/${this.execFifoFd}`,
+          O_WRONLY | O_CLOEXEC,
+        );
+        return;
+      case "signalExecFifo":
+        sys.write(this.execFifoWriteFd, Buffer.from("0"));
+        sys.close(this.execFifoWriteFd);
         sys.close(this.execFifoFd);
         return;
-      }
       case "joinCgroup":
         // "0" is "the writer": the pid is looked up in our own (new) pid namespace otherwise
         for (const fd of this.cgroupFds) {

@@ -62,7 +62,7 @@ export async function initMain(argv: readonly string[]): Promise<never> {
       runHooks(name) {
         runHooks(name, msg.hooks[name], {
           ...msg.hookState,
-          status: name === "startContainer" ? "running" : "created",
+          status: "created",
         });
       },
     });

@@ -107,6 +107,7 @@ test("the init plan is the ordered list of what init does", () => {
     { op: "syncReady" },
     { op: "waitExecFifo" },
     { op: "runHooks", name: "startContainer" },
+    { op: "signalExecFifo" },
     { op: "joinCgroup" },
     { op: "unshare", flags: CLONE_NEWCGROUP },
     { op: "noNewPrivileges" },

@@ -62,6 +62,7 @@ export type InitStep =
   | { op: "findExecutable"; arg0: string; env: string[] }
   | { op: "syncReady" }
   | { op: "waitExecFifo" }
+  | { op: "signalExecFifo" }
   | { op: "joinCgroup" }
   | { op: "unshare"; flags: number }
   | { op: "setns"; path: string; nstype: number }
@@ -203,8 +204,13 @@ export function processSteps(
   steps.push({ op: "chdir", path: p.cwd });
   steps.push({ op: "findExecutable", arg0: p.args[0]!, env: p.env });
   steps.push({ op: "syncReady" });
-  if (tail.waitFifo) steps.push({ op: "waitExecFifo" });
-  if (tail.waitFifo) steps.push({ op: "runHooks", name: "startContainer" });
+  if (tail.waitFifo) {
+    // startContainer hooks run between `start` opening the fifo and reading from it, so its
+    // poststart hooks follow them
+    steps.push({ op: "waitExecFifo" });
+    steps.push({ op: "runHooks", name: "startContainer" });
+    steps.push({ op: "signalExecFifo" });
+  }
   steps.push({ op: "joinCgroup" });
   if (tail.cgroupns) steps.push({ op: "unshare", flags: CLONE_NEWCGROUP });
   if (p.noNewPrivileges) steps.push({ op: "noNewPrivileges" });
