@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { execFileSync } from "node:child_process";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +12,7 @@ import { RuntimeManager } from "./manager.js";
 import { resolveShimBinary } from "./binary.js";
 import { recoverTasks } from "./recovery.js";
 import { isOwnShim } from "./fast-start.js";
+import { shimPidsInBundle } from "./stray-shim.js";
 import { socketAddress, socketPath } from "@containerd-ts/shim/paths.js";
 import { busyboxSpec, makeBusyboxRootfs, removeCgroupParent } from "./test-support.js";
 import { mountsUnder } from "./mounts.js";
@@ -300,6 +302,51 @@ test(
       );
       assert.equal(h.manager.get("rt-test", "gone1"), undefined);
       assert.ok(!existsSync(task.bundle.path));
+    } finally {
+      await h.close();
+    }
+  },
+);
+
+test(
+  "a Create that fails after runc created the container leaves no container behind",
+  { skip: !canRun },
+  async () => {
+    const h = await harness();
+    try {
+      // the runc shim opens stdin after `runc create` and waits for a missing FIFO until the
+      // Create deadline: the shim is wedged and the container created
+      const manager = new RuntimeManager({
+        root: join(h.dir, "root"),
+        state: join(h.dir, "state"),
+        address: join(h.dir, "containerd.sock"),
+        events: { publish: async () => {} },
+        shimLog: () => {},
+        shimDeadlines: { create: 1500, delete: 1000, shutdown: 500 },
+      });
+      const err = await manager
+        .create("rt-test", "late1", {
+          runtime: "io.containerd.runc.v2",
+          spec: spec(h.rootfs, "late1", ["/bin/sleep", "1000"]),
+          stdin: join(h.dir, "no-such-fifo"),
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      assert.ok(err instanceof Error, "create must fail");
+      assert.equal(manager.get("rt-test", "late1"), undefined);
+      const bundle = join(manager.roots.state, "rt-test", "late1");
+      assert.deepEqual(await shimPidsInBundle(bundle, "late1"), []);
+      // the runc shim names its socket as ours does: the killed shim's socket is removed too
+      const socket = socketAddress(join(h.dir, "containerd.sock"), "rt-test", "late1");
+      assert.ok(!existsSync(socketPath(socket)));
+      const list = execFileSync("runc", ["--root", "/run/containerd/runc/rt-test", "list", "-q"], {
+        encoding: "utf8",
+      });
+      assert.doesNotMatch(list, /late1/);
+      assert.ok(!existsSync(join(h.manager.roots.state, "rt-test", "late1")));
+      assert.deepEqual(await mountsUnder(h.dir), []);
     } finally {
       await h.close();
     }

@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { timestampNow, type Any, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -27,7 +27,8 @@ import {
 } from "./shim-command.js";
 import { fastStartOwnShim } from "./fast-start.js";
 import { ShimLog, stderrSink, type ShimLogSink } from "./shim-log.js";
-import { ShimTask } from "./shim-task.js";
+import { ShimTask, type ShimDeadlines } from "./shim-task.js";
+import { killShimsInBundle } from "./stray-shim.js";
 
 export interface RuntimeLogger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -56,6 +57,8 @@ export interface RuntimeManagerOptions {
   /** deadline of a shim `start` / `delete` action (default 30 s / 10 s) */
   readonly startTimeoutMs?: number;
   readonly cleanupTimeoutMs?: number;
+  /** deadlines of the ttrpc calls to shims (containerd's io.containerd.timeout.* settings) */
+  readonly shimDeadlines?: Partial<ShimDeadlines>;
 }
 
 export type Mount = MessageInitShape<typeof MountSchema>;
@@ -109,6 +112,10 @@ export class RuntimeManager {
     this.roots = bundleRoots(opts.root, opts.state);
     this.resolver = new ShimResolver(opts.lookup);
     this.log = opts.log ?? silentLogger;
+  }
+
+  get shimDeadlines(): Partial<ShimDeadlines> {
+    return this.opts.shimDeadlines ?? {};
   }
 
   get ttrpcAddress(): string {
@@ -175,7 +182,13 @@ export class RuntimeManager {
         address =
           (await fastStartOwnShim(cfg, o.spec, options)) ??
           (await shimStart(cfg, options, this.opts.startTimeoutMs ?? 30_000));
-        task = await ShimTask.connect(bundle, binary, socketPathOf(address));
+        task = await ShimTask.connect(
+          bundle,
+          binary,
+          socketPathOf(address),
+          this.opts.shimDeadlines?.connect,
+          this.opts.shimDeadlines,
+        );
         await writeFile(join(bundle.path, "shim-binary-path"), binary, { mode: 0o600 });
         const pid = await task.create({
           rootfs: o.rootfs ?? [],
@@ -190,7 +203,7 @@ export class RuntimeManager {
         this.register(task, log);
         return { task, pid };
       } catch (err) {
-        await this.undoCreate(bundle, binary, task, log, address !== undefined);
+        await this.undoCreate(bundle, binary, task, log, address);
         throw err;
       }
     } finally {
@@ -203,14 +216,33 @@ export class RuntimeManager {
     binary: string,
     task: ShimTask | undefined,
     log: ShimLog | undefined,
-    shimStarted: boolean,
+    /** what the shim's start printed, when it got that far */
+    address: string | undefined,
   ): Promise<void> {
     if (task) {
       await task.delete().catch(() => {});
-      await task.shutdown().catch(() => {});
+      // a shim that neither exits nor answers is wedged: nothing would ever stop it
+      const wedged = await task.shutdown().then(
+        () => false,
+        (err: unknown) => kindOf(err) === ErrorKind.DeadlineExceeded,
+      );
       task.close();
-    } else if (shimStarted) {
-      // the shim printed an address but could not be reached: let its binary clean up
+      if (wedged) {
+        const killed = await killShimsInBundle(bundle.path, bundle.id);
+        this.log.warn("killed a wedged shim after a failed create", {
+          id: bundle.id,
+          pids: killed,
+        });
+        // a killed shim cannot remove its socket
+        const path = socketPathOf(address ?? "");
+        if (killed.length > 0 && path.startsWith("/")) await rm(path, { force: true });
+      }
+    }
+    if (address !== undefined) {
+      // A shim may fail Create after the runtime created the container (stdio that cannot
+      // be opened, say) and not remove it: runc's init would outlive the shim. The binary's
+      // `delete` action (runtime delete --force, unmount) removes whatever is left, as
+      // containerd's dead-shim cleanup does after a failed create.
       await shimDeleteAction(
         this.commandConfig(bundle, binary),
         this.opts.cleanupTimeoutMs ?? 10_000,

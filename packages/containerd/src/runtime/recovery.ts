@@ -64,7 +64,8 @@ export async function recoverTasks(
       const bundle = bundles[next++]!;
       const name = `${bundle.namespace}/${bundle.id}`;
       try {
-        const ok = await recoverOne(manager, bundle, SHIM_DEADLINES.connect, o);
+        const connect = manager.shimDeadlines.connect ?? SHIM_DEADLINES.connect;
+        const ok = await recoverOne(manager, bundle, connect, o);
         (ok ? report.reconnected : report.cleaned).push(name);
       } catch (err) {
         o.log?.error("recover task", {
@@ -126,7 +127,13 @@ async function recoverOne(
   if (address) {
     try {
       log = await ShimLog.open(bundle.path, o.shimLog ?? stderrSink);
-      task = await ShimTask.connect(bundle, binary, socketPathOf(address), timeoutMs);
+      task = await ShimTask.connect(
+        bundle,
+        binary,
+        socketPathOf(address),
+        timeoutMs,
+        manager.shimDeadlines,
+      );
       await task.connectTask(timeoutMs);
       manager.register(task, log);
       return true;

@@ -21,7 +21,7 @@ import type { Bundle } from "./bundle.js";
  * Deadlines of calls to a shim, in ms. A wedged shim must never hang the daemon: every
  * call but Wait has one (Wait lasts as long as the process; its caller's signal ends it).
  */
-export const SHIM_DEADLINES = {
+export const SHIM_DEADLINES: Readonly<ShimDeadlines> = {
   connect: 5_000,
   state: 2_000,
   create: 60_000,
@@ -33,7 +33,21 @@ export const SHIM_DEADLINES = {
   stats: 10_000,
   shutdown: 3_000,
   checkpoint: 300_000,
-} as const;
+};
+
+export interface ShimDeadlines {
+  connect: number;
+  state: number;
+  create: number;
+  start: number;
+  delete: number;
+  exec: number;
+  kill: number;
+  control: number;
+  stats: number;
+  shutdown: number;
+  checkpoint: number;
+}
 
 /** The ttrpc metadata key under which containerd sends the namespace to shims. */
 export const TTRPC_NAMESPACE_KEY = "containerd-namespace-ttrpc";
@@ -47,6 +61,7 @@ export class ShimTask {
     /** absolute path of the shim binary, for the `delete` action */
     readonly binary: string,
     private readonly conn: TtrpcConnection,
+    private readonly deadlines: Readonly<ShimDeadlines>,
   ) {
     this.client = createTtrpcClient(Task, conn, {
       metadata: { [TTRPC_NAMESPACE_KEY]: bundle.namespace },
@@ -58,9 +73,10 @@ export class ShimTask {
     binary: string,
     socketPath: string,
     timeoutMs: number = SHIM_DEADLINES.connect,
+    deadlines: Partial<ShimDeadlines> = {},
   ): Promise<ShimTask> {
     const conn = await dialTtrpc(socketPath, { timeoutMs });
-    return new ShimTask(bundle, binary, conn);
+    return new ShimTask(bundle, binary, conn, { ...SHIM_DEADLINES, ...deadlines });
   }
 
   get id(): string {
@@ -82,86 +98,86 @@ export class ShimTask {
   ): Promise<number> {
     const r = await this.client.create(
       { ...req, id: this.id, bundle: this.bundle.path },
-      { timeoutMs: SHIM_DEADLINES.create },
+      { timeoutMs: this.deadlines.create },
     );
     return r.pid;
   }
 
   async connectTask(
-    timeoutMs: number = SHIM_DEADLINES.connect,
+    timeoutMs: number = this.deadlines.connect,
   ): Promise<{ shimPid: number; taskPid: number }> {
     const r = await this.client.connect({ id: this.id }, { timeoutMs });
     return { shimPid: r.shimPid, taskPid: r.taskPid };
   }
 
   async start(execId = ""): Promise<number> {
-    const r = await this.client.start({ id: this.id, execId }, { timeoutMs: SHIM_DEADLINES.start });
+    const r = await this.client.start({ id: this.id, execId }, { timeoutMs: this.deadlines.start });
     return r.pid;
   }
 
-  state(execId = "", timeoutMs: number = SHIM_DEADLINES.state): Promise<StateResponse> {
+  state(execId = "", timeoutMs: number = this.deadlines.state): Promise<StateResponse> {
     return this.client.state({ id: this.id, execId }, { timeoutMs });
   }
 
   delete(execId = ""): Promise<DeleteResponse> {
-    return this.client.delete({ id: this.id, execId }, { timeoutMs: SHIM_DEADLINES.delete });
+    return this.client.delete({ id: this.id, execId }, { timeoutMs: this.deadlines.delete });
   }
 
   async kill(execId: string, signal: number, all: boolean): Promise<void> {
     await this.client.kill(
       { id: this.id, execId, signal, all },
-      { timeoutMs: SHIM_DEADLINES.kill },
+      { timeoutMs: this.deadlines.kill },
     );
   }
 
   async exec(
     req: Omit<MessageInitShape<typeof ExecProcessRequestSchema>, "id" | "$typeName">,
   ): Promise<void> {
-    await this.client.exec({ ...req, id: this.id }, { timeoutMs: SHIM_DEADLINES.exec });
+    await this.client.exec({ ...req, id: this.id }, { timeoutMs: this.deadlines.exec });
   }
 
   async resizePty(execId: string, width: number, height: number): Promise<void> {
     await this.client.resizePty(
       { id: this.id, execId, width, height },
-      { timeoutMs: SHIM_DEADLINES.control },
+      { timeoutMs: this.deadlines.control },
     );
   }
 
   async closeIO(execId: string): Promise<void> {
     await this.client.closeIO(
       { id: this.id, execId, stdin: true },
-      { timeoutMs: SHIM_DEADLINES.control },
+      { timeoutMs: this.deadlines.control },
     );
   }
 
   pids(): Promise<PidsResponse> {
-    return this.client.pids({ id: this.id }, { timeoutMs: SHIM_DEADLINES.control });
+    return this.client.pids({ id: this.id }, { timeoutMs: this.deadlines.control });
   }
 
   async pause(): Promise<void> {
-    await this.client.pause({ id: this.id }, { timeoutMs: SHIM_DEADLINES.control });
+    await this.client.pause({ id: this.id }, { timeoutMs: this.deadlines.control });
   }
 
   async resume(): Promise<void> {
-    await this.client.resume({ id: this.id }, { timeoutMs: SHIM_DEADLINES.control });
+    await this.client.resume({ id: this.id }, { timeoutMs: this.deadlines.control });
   }
 
   async checkpoint(path: string, options: Any | undefined): Promise<void> {
     await this.client.checkpoint(
       { id: this.id, path, options },
-      { timeoutMs: SHIM_DEADLINES.checkpoint },
+      { timeoutMs: this.deadlines.checkpoint },
     );
   }
 
   async update(resources: Any | undefined, annotations: Record<string, string>): Promise<void> {
     await this.client.update(
       { id: this.id, resources, annotations },
-      { timeoutMs: SHIM_DEADLINES.control },
+      { timeoutMs: this.deadlines.control },
     );
   }
 
   async stats(): Promise<Any | undefined> {
-    const r = await this.client.stats({ id: this.id }, { timeoutMs: SHIM_DEADLINES.stats });
+    const r = await this.client.stats({ id: this.id }, { timeoutMs: this.deadlines.stats });
     return r.stats;
   }
 
@@ -169,7 +185,7 @@ export class ShimTask {
     return this.client.wait({ id: this.id, execId }, { signal });
   }
 
-  async shutdown(timeoutMs: number = SHIM_DEADLINES.shutdown): Promise<void> {
+  async shutdown(timeoutMs: number = this.deadlines.shutdown): Promise<void> {
     await this.client.shutdown({ id: this.id }, { timeoutMs });
   }
 }
