@@ -12,6 +12,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { defaultSpec } from "@containerd-ts/runc/spec/default.js";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const RUNC_TS = join(REPO, "packages", "runc", "dist", "cli", "main.js");
@@ -27,44 +28,12 @@ function makeBundle(dir: string): void {
     mkdirSync(join(rootfs, d), { recursive: true });
   copyFileSync("/bin/busybox", join(rootfs, "bin", "busybox"));
   for (const a of ["sh", "true"]) symlinkSync("busybox", join(rootfs, "bin", a));
-  const ro = ["nosuid", "noexec", "nodev"];
-  writeFileSync(
-    join(dir, "config.json"),
-    JSON.stringify({
-      ociVersion: "1.0.2-dev",
-      process: {
-        terminal: false,
-        user: { uid: 0, gid: 0 },
-        args: ["/bin/true"],
-        env: ["PATH=/bin"],
-        cwd: "/",
-        capabilities: { bounding: ["CAP_KILL"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"] },
-        noNewPrivileges: true,
-      },
-      root: { path: "rootfs", readonly: true },
-      hostname: "bench",
-      mounts: [
-        { destination: "/proc", type: "proc", source: "proc" },
-        {
-          destination: "/dev",
-          type: "tmpfs",
-          source: "tmpfs",
-          options: ["nosuid", "strictatime", "mode=755", "size=65536k"],
-        },
-        { destination: "/sys", type: "sysfs", source: "sysfs", options: [...ro, "ro"] },
-      ],
-      linux: {
-        resources: { memory: { limit: 64 * 1024 * 1024 } },
-        namespaces: [
-          { type: "pid" },
-          { type: "network" },
-          { type: "ipc" },
-          { type: "uts" },
-          { type: "mount" },
-        ],
-      },
-    }),
-  );
+  // runc's default spec (runc-ts spec), running /bin/true without a terminal, 64 MB limit
+  const spec = structuredClone(defaultSpec());
+  spec.process!.terminal = false;
+  spec.process!.args = ["/bin/true"];
+  spec.linux!.resources = { memory: { limit: 64 * 1024 * 1024 } };
+  writeFileSync(join(dir, "config.json"), JSON.stringify(spec));
 }
 
 interface Sample {

@@ -15,6 +15,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { defaultSpec } from "@containerd-ts/runc/spec/default.js";
 
 /** Helpers of the runc-ts e2e tests: busybox bundles, a temp state root, runtime invocations. */
 
@@ -45,79 +46,12 @@ const APPLETS = [
 
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** runc's default config.json, as data, adjusted for non-interactive tests. */
+/** runc's default config.json (runc-ts spec), adjusted for non-interactive tests. */
 export function baseConfig(args: string[]): Json {
-  return {
-    ociVersion: "1.0.2-dev",
-    process: {
-      terminal: false,
-      user: { uid: 0, gid: 0 },
-      args,
-      env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
-      cwd: "/",
-      capabilities: {
-        bounding: ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
-        effective: ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
-        permitted: ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
-        ambient: ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
-      },
-      rlimits: [{ type: "RLIMIT_NOFILE", hard: 1024, soft: 1024 }],
-      noNewPrivileges: true,
-    },
-    root: { path: "rootfs", readonly: true },
-    hostname: "runc",
-    mounts: [
-      { destination: "/proc", type: "proc", source: "proc" },
-      {
-        destination: "/dev",
-        type: "tmpfs",
-        source: "tmpfs",
-        options: ["nosuid", "strictatime", "mode=755", "size=65536k"],
-      },
-      {
-        destination: "/dev/pts",
-        type: "devpts",
-        source: "devpts",
-        options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
-      },
-      {
-        destination: "/dev/shm",
-        type: "tmpfs",
-        source: "shm",
-        options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
-      },
-      {
-        destination: "/dev/mqueue",
-        type: "mqueue",
-        source: "mqueue",
-        options: ["nosuid", "noexec", "nodev"],
-      },
-      {
-        destination: "/sys",
-        type: "sysfs",
-        source: "sysfs",
-        options: ["nosuid", "noexec", "nodev", "ro"],
-      },
-      {
-        destination: "/sys/fs/cgroup",
-        type: "cgroup",
-        source: "cgroup",
-        options: ["nosuid", "noexec", "nodev", "relatime", "ro"],
-      },
-    ],
-    linux: {
-      resources: { devices: [{ allow: false, access: "rwm" }] },
-      namespaces: [
-        { type: "pid" },
-        { type: "network" },
-        { type: "ipc" },
-        { type: "uts" },
-        { type: "mount" },
-      ],
-      maskedPaths: ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"],
-      readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
-    },
-  };
+  const c = structuredClone(defaultSpec()) as Json;
+  c.process.terminal = false;
+  c.process.args = args;
+  return c;
 }
 
 export interface Bundle {
