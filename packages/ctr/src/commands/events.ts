@@ -8,6 +8,7 @@ export default class Events extends CtrCommand {
   static override strict = false;
   static override args = {
     filters: Args.string({
+      ignoreStdin: true,
       description: 'containerd filters, e.g. topic~="/tasks/" namespace==default',
     }),
   };

@@ -43,8 +43,11 @@ export default class ContainersCreate extends CtrCommand {
   static override strict = false;
   static override flags = containerFlags;
   static override args = {
-    id: Args.string({ required: true, description: "container id" }),
-    command: Args.string({ description: "command (absolute path) and its arguments" }),
+    id: Args.string({ ignoreStdin: true, required: true, description: "container id" }),
+    command: Args.string({
+      ignoreStdin: true,
+      description: "command (absolute path) and its arguments",
+    }),
   };
   static override examples = [
     "<%= config.bin %> containers create --rootfs /srv/rootfs web /bin/sh -c 'echo hi'",

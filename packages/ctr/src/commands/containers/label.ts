@@ -8,8 +8,8 @@ export default class ContainersLabel extends CtrCommand {
   static override aliases = aliasIds(CONTAINERS, ["label"]);
   static override strict = false;
   static override args = {
-    id: Args.string({ required: true, description: "container id" }),
-    labels: Args.string({ description: "labels as key=value; key= removes" }),
+    id: Args.string({ ignoreStdin: true, required: true, description: "container id" }),
+    labels: Args.string({ ignoreStdin: true, description: "labels as key=value; key= removes" }),
   };
 
   async run(): Promise<void> {

@@ -8,6 +8,7 @@ export default class ContainersLs extends CtrCommand {
   static override strict = false;
   static override args = {
     filters: Args.string({
+      ignoreStdin: true,
       description: 'filters, e.g. labels."app"==web id~=^db runtime.name==io.containerd.runc.v2',
     }),
   };

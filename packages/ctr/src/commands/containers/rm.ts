@@ -6,7 +6,9 @@ export default class ContainersRm extends CtrCommand {
   static override description = "delete one or more containers (their tasks must be stopped)";
   static override aliases = aliasIds(CONTAINERS, RM);
   static override strict = false;
-  static override args = { id: Args.string({ required: true, description: "container ids" }) };
+  static override args = {
+    id: Args.string({ ignoreStdin: true, required: true, description: "container ids" }),
+  };
 
   async run(): Promise<void> {
     const { argv } = await this.parseCommand(ContainersRm);

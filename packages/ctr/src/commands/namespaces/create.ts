@@ -7,8 +7,11 @@ export default class NamespacesCreate extends CtrCommand {
   static override aliases = aliasIds(NAMESPACES, ["create", "c"]);
   static override strict = false;
   static override args = {
-    name: Args.string({ required: true, description: "namespace name" }),
-    labels: Args.string({ description: "labels as key=value (several allowed)" }),
+    name: Args.string({ ignoreStdin: true, required: true, description: "namespace name" }),
+    labels: Args.string({
+      ignoreStdin: true,
+      description: "labels as key=value (several allowed)",
+    }),
   };
   static override examples = ["<%= config.bin %> namespaces create prod team=web tier=1"];
 

@@ -8,8 +8,8 @@ export default class NamespacesLabel extends CtrCommand {
   static override aliases = aliasIds(NAMESPACES, ["label"]);
   static override strict = false;
   static override args = {
-    name: Args.string({ required: true, description: "namespace name" }),
-    labels: Args.string({ description: "labels as key=value; key= removes" }),
+    name: Args.string({ ignoreStdin: true, required: true, description: "namespace name" }),
+    labels: Args.string({ ignoreStdin: true, description: "labels as key=value; key= removes" }),
   };
 
   async run(): Promise<void> {

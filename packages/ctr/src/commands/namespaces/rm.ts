@@ -7,7 +7,7 @@ export default class NamespacesRm extends CtrCommand {
   static override aliases = aliasIds(NAMESPACES, RM);
   static override strict = false;
   static override args = {
-    name: Args.string({ required: true, description: "namespace names" }),
+    name: Args.string({ ignoreStdin: true, required: true, description: "namespace names" }),
   };
 
   async run(): Promise<void> {
