@@ -42,6 +42,10 @@ const APPLETS = [
   "tty",
   "grep",
   "env",
+  "stty",
+  "readlink",
+  "mkdir",
+  "wc",
 ];
 
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

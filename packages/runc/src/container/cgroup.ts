@@ -32,6 +32,8 @@ export interface CgroupOptions {
   cgroupsPath: string;
   containerId: string;
   resources?: Record<string, unknown>;
+  /** linux.devices paths: they replace runc's default device rule for the same node */
+  specDevicePaths?: string[];
 }
 
 type Factory = (o: CgroupOptions) => Cgroups;

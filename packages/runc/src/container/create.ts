@@ -6,6 +6,7 @@ import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM } from "@containerd-ts/sys/constants
 import { libc } from "@containerd-ts/sys/libc.js";
 import { buildInitPlan } from "../init/plan.js";
 import { validateSpec } from "../spec/config.js";
+import type { LinuxSeccomp } from "../spec/types.js";
 import { loadCgroupManager, type Cgroups } from "./cgroup.js";
 import { spawnInit } from "./child.js";
 import { checkId, errExist } from "./errors.js";
@@ -38,6 +39,18 @@ export interface Created {
   state: ContainerState;
   child: ChildProcess;
   cgroups: Cgroups;
+}
+
+/** Compiles the profile once here so a bad one fails before anything exists. */
+async function checkSeccomp(profile: LinuxSeccomp): Promise<void> {
+  let mod: { compileSeccomp(p: LinuxSeccomp): Buffer; seccompFilterFlags(p: LinuxSeccomp): number };
+  try {
+    mod = (await import("../seccomp/index.js" as string)) as typeof mod;
+  } catch {
+    throw errNotImplemented("seccomp is not supported by this build of runc-ts");
+  }
+  mod.compileSeccomp(profile);
+  mod.seccompFilterFlags(profile);
 }
 
 /** Connects to the --console-socket; the init sends the pty master over it. */
@@ -83,13 +96,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     );
   if (!config.process.terminal && o.consoleSocket)
     throw errInvalidArgument("cannot use console socket if runc will not detach or allocate tty");
-  if (config.seccomp) {
-    try {
-      await import("../seccomp/index.js" as string);
-    } catch {
-      throw errNotImplemented("seccomp is not supported by this build of runc-ts");
-    }
-  }
+  if (config.seccomp) await checkSeccomp(config.seccomp);
   const dir = containerDir(o.root, id);
   mkdirSync(o.root, { recursive: true, mode: 0o711 });
   try {
@@ -109,6 +116,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       cgroupsPath: config.cgroupsPath,
       containerId: id,
       resources: config.resources,
+      specDevicePaths: config.devices.map((d) => d.path),
     });
     cgroups.create();
     const cgroupPaths = cgroups.paths();

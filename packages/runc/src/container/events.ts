@@ -11,6 +11,13 @@ function parseDuration(v: string): number {
   return ms;
 }
 
+/** JSON where bigints print as exact integer literals (counters can pass 2^53). */
+export function jsonBigints(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    typeof v === "bigint" ? `\u0000big:${v}` : v,
+  ).replace(/"\\u0000big:(-?\d+)"/g, "$1");
+}
+
 /** `events`: --stats prints one stats event; otherwise a stats event every interval until stopped. */
 export async function eventsContainer(
   root: string,
@@ -22,7 +29,7 @@ export async function eventsContainer(
   const c = await loadContainer(root, id);
   const cgroups = await c.cgroups();
   const emit = () =>
-    out(JSON.stringify({ type: "stats", id: c.state.id, data: cgroups.stats() }) + "\n");
+    out(jsonBigints({ type: "stats", id: c.state.id, data: cgroups.stats() }) + "\n");
   if (statsOnce) {
     emit();
     return 0;

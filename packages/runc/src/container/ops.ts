@@ -50,6 +50,7 @@ export async function loadContainer(root: string, id: string | undefined): Promi
         cgroupsPath: state.config.cgroupsPath,
         containerId: cid,
         resources: state.config.resources,
+        specDevicePaths: state.config.devices.map((d) => d.path),
       })),
   };
 }

@@ -45,3 +45,11 @@ test("list's table pads like tabwriter(12, 1, 3)", () => {
     "ID                         PID         STATUS\na-very-long-container-id   1           running\n",
   );
 });
+
+test("events JSON prints bigint counters as exact integers", async () => {
+  const { jsonBigints } = await import("./events.js");
+  assert.equal(
+    jsonBigints({ a: 1n, b: [18446744073709551615n], c: "x" }),
+    '{"a":1,"b":[18446744073709551615],"c":"x"}',
+  );
+});

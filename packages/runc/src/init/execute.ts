@@ -53,7 +53,8 @@ export interface InitContext {
   syncHooks(): void;
   syncReady(): void;
   runHooks(name: "createContainer" | "startContainer"): void;
-  compileSeccomp?: (profile: LinuxSeccomp) => Buffer;
+  /** the seccomp module: BPF program and seccomp(2) flags for a profile */
+  compileSeccomp?: (profile: LinuxSeccomp) => { program: Buffer; flags: number };
 }
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -276,8 +277,8 @@ export class PlanExecutor {
       case "seccomp": {
         if (!this.ctx.compileSeccomp)
           throw new Error("seccomp is not supported by this build of runc-ts");
-        const filter = this.ctx.compileSeccomp(s.profile);
-        sys.seccompSetFilter(filter, 0);
+        const { program, flags } = this.ctx.compileSeccomp(s.profile);
+        sys.seccompSetFilter(program, flags);
         return;
       }
       case "exec": {

@@ -32,11 +32,18 @@ export async function initMain(argv: readonly string[]): Promise<never> {
   let open = true;
   try {
     const msg = chan.receive<PlanMessage>();
-    let compileSeccomp: ((p: LinuxSeccomp) => Buffer) | undefined;
+    let compileSeccomp: ((p: LinuxSeccomp) => { program: Buffer; flags: number }) | undefined;
     if (msg.steps.some((s) => s.op === "seccomp")) {
+      // loaded now: after pivot_root the module files are out of reach
       const path = "../seccomp/index.js";
-      const mod = (await import(path)) as { compileSeccomp: (p: LinuxSeccomp) => Buffer };
-      compileSeccomp = mod.compileSeccomp;
+      const mod = (await import(path)) as {
+        compileSeccomp: (p: LinuxSeccomp) => Buffer;
+        seccompFilterFlags: (p: LinuxSeccomp) => number;
+      };
+      compileSeccomp = (p) => ({
+        program: mod.compileSeccomp(p),
+        flags: mod.seccompFilterFlags(p),
+      });
     }
     const executor = new PlanExecutor({
       sys,
