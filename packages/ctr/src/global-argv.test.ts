@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { hoistGlobalFlags } from "./global-argv.js";
+import { canonicalTopic, hoistGlobalFlags } from "./global-argv.js";
 import { flagShapes, splitCommandLine } from "./split-argv.js";
 import { parseDuration } from "./duration.js";
 import { aliasIds } from "./aliases.js";
@@ -75,4 +75,11 @@ test("aliases: every topic spelling with every command spelling", () => {
     "ns:ls",
     "ns:list",
   ]);
+});
+
+test("topic spellings map to the topic", () => {
+  assert.deepEqual(canonicalTopic(["t", "--help"]), ["tasks", "--help"]);
+  assert.deepEqual(canonicalTopic(["ns", "ls"]), ["namespaces", "ls"]);
+  assert.deepEqual(canonicalTopic(["run", "c"]), ["run", "c"]);
+  assert.deepEqual(canonicalTopic([]), []);
 });

@@ -44,3 +44,20 @@ export function setHoistedGlobalFlags(flags: string[]): void {
 export function hoistedGlobalFlags(): string[] {
   return hoisted;
 }
+
+const TOPIC_ALIASES: Record<string, string> = {
+  namespace: "namespaces",
+  ns: "namespaces",
+  container: "containers",
+  c: "containers",
+  task: "tasks",
+  t: "tasks",
+};
+
+/** ctr's topic spellings (`c`, `ns`, `t`...) as the topic, so that `ctr-ts t --help` works too. */
+export function canonicalTopic(rest: readonly string[]): string[] {
+  const first = rest[0];
+  return first !== undefined && first in TOPIC_ALIASES
+    ? [TOPIC_ALIASES[first], ...rest.slice(1)]
+    : [...rest];
+}

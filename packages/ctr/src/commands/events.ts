@@ -4,7 +4,7 @@ import { CtrCommand } from "../base-command.js";
 export default class Events extends CtrCommand {
   static override description =
     "print events as they happen (timestamp namespace topic payload); --json prints one JSON object per line";
-  static override aliases = ["event"];
+  static override hiddenAliases = ["event"];
   static override strict = false;
   static override args = {
     filters: Args.string({

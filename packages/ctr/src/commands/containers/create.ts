@@ -39,7 +39,7 @@ export const containerFlags = {
 
 export default class ContainersCreate extends CtrCommand {
   static override description = "create a container from a root filesystem directory";
-  static override aliases = aliasIds(CONTAINERS, ["create"]);
+  static override hiddenAliases = aliasIds(CONTAINERS, ["create"]);
   static override strict = false;
   static override flags = containerFlags;
   static override args = {

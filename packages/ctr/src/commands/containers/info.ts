@@ -4,7 +4,7 @@ import { aliasIds, CONTAINERS } from "../../aliases.js";
 
 export default class ContainersInfo extends CtrCommand {
   static override description = "print a container's record as JSON, with its OCI spec decoded";
-  static override aliases = aliasIds(CONTAINERS, ["info"]);
+  static override hiddenAliases = aliasIds(CONTAINERS, ["info"]);
   static override args = {
     id: Args.string({ ignoreStdin: true, required: true, description: "container id" }),
   };

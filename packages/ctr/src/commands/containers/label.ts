@@ -5,7 +5,7 @@ import { aliasIds, CONTAINERS } from "../../aliases.js";
 export default class ContainersLabel extends CtrCommand {
   static override description =
     "set labels on a container (key= removes); without labels, print them";
-  static override aliases = aliasIds(CONTAINERS, ["label"]);
+  static override hiddenAliases = aliasIds(CONTAINERS, ["label"]);
   static override strict = false;
   static override args = {
     id: Args.string({ ignoreStdin: true, required: true, description: "container id" }),

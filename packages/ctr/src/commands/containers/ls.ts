@@ -4,7 +4,7 @@ import { aliasIds, CONTAINERS, LS } from "../../aliases.js";
 
 export default class ContainersLs extends CtrCommand {
   static override description = "list containers, optionally filtered (containerd filter syntax)";
-  static override aliases = aliasIds(CONTAINERS, LS);
+  static override hiddenAliases = aliasIds(CONTAINERS, LS);
   static override strict = false;
   static override args = {
     filters: Args.string({

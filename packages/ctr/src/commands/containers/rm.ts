@@ -4,7 +4,7 @@ import { aliasIds, CONTAINERS, RM } from "../../aliases.js";
 
 export default class ContainersRm extends CtrCommand {
   static override description = "delete one or more containers (their tasks must be stopped)";
-  static override aliases = aliasIds(CONTAINERS, RM);
+  static override hiddenAliases = aliasIds(CONTAINERS, RM);
   static override strict = false;
   static override args = {
     id: Args.string({ ignoreStdin: true, required: true, description: "container ids" }),

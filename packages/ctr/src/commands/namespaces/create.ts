@@ -4,7 +4,7 @@ import { aliasIds, NAMESPACES } from "../../aliases.js";
 
 export default class NamespacesCreate extends CtrCommand {
   static override description = "create a namespace, optionally with labels";
-  static override aliases = aliasIds(NAMESPACES, ["create", "c"]);
+  static override hiddenAliases = aliasIds(NAMESPACES, ["create", "c"]);
   static override strict = false;
   static override args = {
     name: Args.string({ ignoreStdin: true, required: true, description: "namespace name" }),

@@ -5,7 +5,7 @@ import { aliasIds, NAMESPACES } from "../../aliases.js";
 export default class NamespacesLabel extends CtrCommand {
   static override description =
     "set labels on a namespace (key= removes a label); prints the labels without any";
-  static override aliases = aliasIds(NAMESPACES, ["label"]);
+  static override hiddenAliases = aliasIds(NAMESPACES, ["label"]);
   static override strict = false;
   static override args = {
     name: Args.string({ ignoreStdin: true, required: true, description: "namespace name" }),

@@ -4,7 +4,7 @@ import { aliasIds, LS, NAMESPACES } from "../../aliases.js";
 
 export default class NamespacesLs extends CtrCommand {
   static override description = "list namespaces";
-  static override aliases = aliasIds(NAMESPACES, LS);
+  static override hiddenAliases = aliasIds(NAMESPACES, LS);
   static override flags = {
     quiet: Flags.boolean({ char: "q", description: "print only the namespace names" }),
   };

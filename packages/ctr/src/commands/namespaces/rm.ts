@@ -4,7 +4,7 @@ import { aliasIds, NAMESPACES, RM } from "../../aliases.js";
 
 export default class NamespacesRm extends CtrCommand {
   static override description = "remove one or more namespaces";
-  static override aliases = aliasIds(NAMESPACES, RM);
+  static override hiddenAliases = aliasIds(NAMESPACES, RM);
   static override strict = false;
   static override args = {
     name: Args.string({ ignoreStdin: true, required: true, description: "namespace names" }),

@@ -5,7 +5,7 @@ import { aliasIds, TASKS } from "../../aliases.js";
 export default class TasksAttach extends CtrCommand {
   static override description =
     "attach to the stdio of a running task (started with -d); exits with its status";
-  static override aliases = aliasIds(TASKS, ["attach"]);
+  static override hiddenAliases = aliasIds(TASKS, ["attach"]);
   static override args = {
     id: Args.string({ ignoreStdin: true, required: true, description: "container id" }),
   };

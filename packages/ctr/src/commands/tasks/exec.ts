@@ -7,7 +7,7 @@ import { stdioFlags } from "../run.js";
 export default class TasksExec extends CtrCommand {
   static override description =
     "run an additional process in a running task; exits with its status unless -d";
-  static override aliases = aliasIds(TASKS, ["exec"]);
+  static override hiddenAliases = aliasIds(TASKS, ["exec"]);
   static override strict = false;
   static override flags = {
     "exec-id": Flags.string({ required: true, description: "id of the new process" }),

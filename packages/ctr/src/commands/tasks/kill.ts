@@ -4,7 +4,7 @@ import { aliasIds, TASKS } from "../../aliases.js";
 
 export default class TasksKill extends CtrCommand {
   static override description = "signal a task (default SIGTERM)";
-  static override aliases = aliasIds(TASKS, ["kill"]);
+  static override hiddenAliases = aliasIds(TASKS, ["kill"]);
   static override args = {
     id: Args.string({ ignoreStdin: true, required: true, description: "container id" }),
   };

@@ -4,7 +4,7 @@ import { aliasIds, LS, TASKS } from "../../aliases.js";
 
 export default class TasksLs extends CtrCommand {
   static override description = "list tasks";
-  static override aliases = aliasIds(TASKS, LS);
+  static override hiddenAliases = aliasIds(TASKS, LS);
   static override flags = {
     quiet: Flags.boolean({ char: "q", description: "print only the task ids" }),
   };

@@ -4,7 +4,7 @@ import { aliasIds, TASKS } from "../../aliases.js";
 
 export default class TasksMetrics extends CtrCommand {
   static override description = "print the cgroup metrics of a task";
-  static override aliases = aliasIds(TASKS, ["metrics", "metric"]);
+  static override hiddenAliases = aliasIds(TASKS, ["metrics", "metric"]);
   static override args = {
     id: Args.string({ ignoreStdin: true, required: true, description: "container id" }),
   };

@@ -4,7 +4,7 @@ import { aliasIds, TASKS } from "../../aliases.js";
 
 export default class TasksPause extends CtrCommand {
   static override description = "pause a task (freezes its cgroup)";
-  static override aliases = aliasIds(TASKS, ["pause"]);
+  static override hiddenAliases = aliasIds(TASKS, ["pause"]);
   static override args = {
     id: Args.string({ ignoreStdin: true, required: true, description: "container id" }),
   };

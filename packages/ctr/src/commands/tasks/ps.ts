@@ -4,7 +4,7 @@ import { aliasIds, TASKS } from "../../aliases.js";
 
 export default class TasksPs extends CtrCommand {
   static override description = "list the processes of a task";
-  static override aliases = aliasIds(TASKS, ["ps"]);
+  static override hiddenAliases = aliasIds(TASKS, ["ps"]);
   static override args = {
     id: Args.string({ ignoreStdin: true, required: true, description: "container id" }),
   };

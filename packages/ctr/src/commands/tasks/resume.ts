@@ -4,7 +4,7 @@ import { aliasIds, TASKS } from "../../aliases.js";
 
 export default class TasksResume extends CtrCommand {
   static override description = "resume a paused task";
-  static override aliases = aliasIds(TASKS, ["resume"]);
+  static override hiddenAliases = aliasIds(TASKS, ["resume"]);
   static override args = {
     id: Args.string({ ignoreStdin: true, required: true, description: "container id" }),
   };

@@ -4,7 +4,7 @@ import { aliasIds, RM, TASKS } from "../../aliases.js";
 
 export default class TasksRm extends CtrCommand {
   static override description = "delete stopped tasks (-f kills them first)";
-  static override aliases = aliasIds(TASKS, RM);
+  static override hiddenAliases = aliasIds(TASKS, RM);
   static override strict = false;
   static override args = {
     id: Args.string({ ignoreStdin: true, required: true, description: "container ids" }),

@@ -6,7 +6,7 @@ import { stdioFlags } from "../run.js";
 export default class TasksStart extends CtrCommand {
   static override description =
     "start the task of an existing container; exits with its status unless -d";
-  static override aliases = aliasIds(TASKS, ["start"]);
+  static override hiddenAliases = aliasIds(TASKS, ["start"]);
   static override flags = stdioFlags;
   static override args = {
     id: Args.string({ ignoreStdin: true, required: true, description: "container id" }),
