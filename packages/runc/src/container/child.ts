@@ -38,6 +38,7 @@ export function spawnInit(opts: {
     cwd: opts.cwd,
     env: {
       PATH: process.env.PATH ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      ...(process.env.RUNC_TS_TRACE ? { RUNC_TS_TRACE: process.env.RUNC_TS_TRACE } : {}),
     },
     stdio,
   });

@@ -1,3 +1,4 @@
+import { trace } from "../trace.js";
 import { closeSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ChildProcess } from "node:child_process";
@@ -87,6 +88,7 @@ export function readBundleConfig(bundle: string, id: string) {
 export async function createContainer(o: CreateOptions): Promise<Created> {
   const id = checkId(o.id);
   const bundle = resolve(o.bundle);
+  trace("create: begin");
   const config = readBundleConfig(bundle, id);
   if (!existsSync(config.rootfs) || !statSync(config.rootfs).isDirectory())
     throw errInvalidArgument(`rootfs (${config.rootfs}) does not exist`);
@@ -112,16 +114,9 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   try {
     const fifo = join(dir, EXEC_FIFO);
     sys.mkfifo(fifo, 0o622);
-    cgroups = await loadCgroupManager({
-      cgroupsPath: config.cgroupsPath,
-      containerId: id,
-      resources: config.resources,
-      specDevicePaths: config.devices.map((d) => d.path),
-    });
-    cgroups.create();
-    const cgroupPaths = cgroups.paths();
     if (o.consoleSocket) consoleFd = connectConsole(o.consoleSocket);
     const steps = buildInitPlan(config, { noPivot: o.noPivot, execFifoPath: fifo });
+    // The init boots Node while we load the cgroup manager: it waits for its plan anyway.
     const restore = enterNamespaces(sys, config.namespaces);
     let init;
     try {
@@ -134,8 +129,18 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       closeSync(consoleFd);
       consoleFd = undefined;
     }
+    trace("create: init spawned");
     const pid = child.pid;
     if (pid === undefined) throw new Error("spawn init: no pid");
+    cgroups = await loadCgroupManager({
+      cgroupsPath: config.cgroupsPath,
+      containerId: id,
+      resources: config.resources,
+      specDevicePaths: config.devices.map((d) => d.path),
+    });
+    cgroups.create();
+    trace("create: cgroup created");
+    const cgroupPaths = cgroups.paths();
     const hookState: HookState = {
       ociVersion: config.ociVersion,
       id,
@@ -174,7 +179,10 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
           throw e;
         }
       }
-      if (m.type === "ready") break;
+      if (m.type === "ready") {
+        trace("create: init ready");
+        break;
+      }
     }
     init.close();
     const stat = procStat(pid);

@@ -1,3 +1,4 @@
+import { trace } from "../trace.js";
 import { exitCodeOf, forwardSignals } from "./child.js";
 import type { Created } from "./create.js";
 import { destroy, loadContainer, startContainer } from "./ops.js";
@@ -28,9 +29,11 @@ export async function runContainer(
     c.child.unref();
     return 0;
   }
+  trace("run: started");
   const undo = forwardSignals(c.state.initPid);
   const code = await exited;
   undo();
+  trace("run: exited");
   if (!o.keep) await destroy(root, await loadContainer(root, c.state.id), o.warn);
   return code;
 }

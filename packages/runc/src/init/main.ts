@@ -1,3 +1,4 @@
+import { trace } from "../trace.js";
 import { closeSync } from "node:fs";
 import { F_GETFD, F_SETFD, FD_CLOEXEC } from "@containerd-ts/sys/constants.js";
 import { libc } from "@containerd-ts/sys/libc.js";
@@ -28,10 +29,12 @@ export async function initMain(argv: readonly string[]): Promise<never> {
   // libuv hands the inherited descriptors over without FD_CLOEXEC: the container must not get them
   for (const fd of [syncFd, consoleFd])
     if (fd !== undefined) sys.fcntl(fd, F_SETFD, sys.fcntl(fd, F_GETFD) | FD_CLOEXEC);
+  trace("init: loaded");
   const chan = new SyncChannel(syncFd);
   let open = true;
   try {
     const msg = chan.receive<PlanMessage>();
+    trace("init: plan received");
     let compileSeccomp: ((p: LinuxSeccomp) => { program: Buffer; flags: number }) | undefined;
     if (msg.steps.some((s) => s.op === "seccomp")) {
       // loaded now: after pivot_root the module files are out of reach
