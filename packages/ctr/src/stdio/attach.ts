@@ -30,6 +30,9 @@ export function attachFifos(set: FifoSet): AttachedIO {
   stdout?.on("data", (b: Buffer) => process.stdout.write(b));
   stderr?.on("data", (b: Buffer) => process.stderr.write(b));
   stdin?.on("error", () => undefined); // the task went away: its stdin does not matter anymore
+  // our reader went away (`ctr-ts run ... | head -1`): keep draining so the task is not stuck
+  for (const out of [process.stdout, process.stderr])
+    if (out.listenerCount("error") === 0) out.on("error", () => undefined);
   const outputDone = Promise.all([drained(stdout), drained(stderr)]).then(() => undefined);
   return {
     startStdin(onEnd) {
