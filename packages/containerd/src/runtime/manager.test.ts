@@ -17,6 +17,9 @@ import { socketAddress, socketPath } from "@containerd-ts/shim/paths.js";
 import { busyboxSpec, makeBusyboxRootfs, removeCgroupParent } from "./test-support.js";
 import { mountsUnder } from "./mounts.js";
 
+/** per process: two runs of these tests at once must not share runc state or cgroups */
+const NS = `rt-test-${process.pid}`;
+
 const canRun =
   process.getuid?.() === 0 &&
   (() => {
@@ -67,27 +70,27 @@ async function harness(): Promise<Harness> {
       manager.close();
       await server.close();
       rmSync(dir, { recursive: true, force: true });
-      removeCgroupParent("rt-test");
+      removeCgroupParent(NS);
     },
   };
 }
 
 function spec(rootfs: string, id: string, args: string[]): Uint8Array {
-  return Buffer.from(JSON.stringify(busyboxSpec(rootfs, args, { id, namespace: "rt-test" })));
+  return Buffer.from(JSON.stringify(busyboxSpec(rootfs, args, { id, namespace: NS })));
 }
 
 test("real containerd-shim-runc-v2: create, start, wait, delete", { skip: !canRun }, async () => {
   const h = await harness();
   try {
     const out = join(h.dir, "out.txt");
-    const { pid } = await h.manager.create("rt-test", "echo1", {
+    const { pid } = await h.manager.create(NS, "echo1", {
       runtime: "io.containerd.runc.v2",
       spec: spec(h.rootfs, "echo1", ["/bin/echo", "hi"]),
       stdout: "file://" + out,
       stderr: "file://" + out,
     });
     assert.ok(pid > 0);
-    const task = h.manager.mustGet("rt-test", "echo1");
+    const task = h.manager.mustGet(NS, "echo1");
     const bundle = task.bundle.path;
     assert.ok(existsSync(join(bundle, "config.json")));
     assert.ok(existsSync(join(bundle, "shim-binary-path")));
@@ -96,11 +99,11 @@ test("real containerd-shim-runc-v2: create, start, wait, delete", { skip: !canRu
     const exit = await waiting;
     assert.equal(exit.exitStatus, 0);
     assert.equal((await task.state()).status, Status.STOPPED);
-    const del = await h.manager.delete("rt-test", "echo1");
+    const del = await h.manager.delete(NS, "echo1");
     assert.equal(del.exitStatus, 0);
     assert.equal(readFileSync(out, "utf8"), "hi\n");
     assert.ok(!existsSync(bundle));
-    assert.equal(h.manager.get("rt-test", "echo1"), undefined);
+    assert.equal(h.manager.get(NS, "echo1"), undefined);
     const topics = h.events.map((e) => e.topic);
     for (const t of ["/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"]) {
       assert.ok(topics.includes(t), `${t} in ${topics.join(",")}`);
@@ -117,7 +120,7 @@ test(
     const h = await harness();
     try {
       const err = await h.manager
-        .create("rt-test", "bad1", {
+        .create(NS, "bad1", {
           runtime: "io.containerd.runc.v2",
           spec: spec(h.rootfs, "bad1", ["/bin/does-not-exist"]),
         })
@@ -127,9 +130,9 @@ test(
         );
       assert.ok(err instanceof Error, "create must fail");
       assert.match((err as Error).message, /does-not-exist|no such file/i);
-      assert.equal(h.manager.get("rt-test", "bad1"), undefined);
-      assert.ok(!existsSync(join(h.manager.roots.state, "rt-test", "bad1")));
-      assert.ok(!existsSync(join(h.manager.roots.root, "rt-test", "bad1")));
+      assert.equal(h.manager.get(NS, "bad1"), undefined);
+      assert.ok(!existsSync(join(h.manager.roots.state, NS, "bad1")));
+      assert.ok(!existsSync(join(h.manager.roots.root, NS, "bad1")));
       assert.deepEqual(await mountsUnder(h.dir), []);
     } finally {
       await h.close();
@@ -140,12 +143,12 @@ test(
 test("second create of the same task is AlreadyExists", { skip: !canRun }, async () => {
   const h = await harness();
   try {
-    await h.manager.create("rt-test", "dup1", {
+    await h.manager.create(NS, "dup1", {
       runtime: "io.containerd.runc.v2",
       spec: spec(h.rootfs, "dup1", ["/bin/sleep", "30"]),
     });
     const err = await h.manager
-      .create("rt-test", "dup1", {
+      .create(NS, "dup1", {
         runtime: "io.containerd.runc.v2",
         spec: spec(h.rootfs, "dup1", ["/bin/true"]),
       })
@@ -154,7 +157,7 @@ test("second create of the same task is AlreadyExists", { skip: !canRun }, async
         (e: unknown) => e,
       );
     assert.equal(kindOf(err), ErrorKind.AlreadyExists);
-    await h.manager.delete("rt-test", "dup1");
+    await h.manager.delete(NS, "dup1");
   } finally {
     await h.close();
   }
@@ -178,32 +181,32 @@ test(
     let second: RuntimeManager | undefined;
     try {
       for (const id of ["live1", "dead1"]) {
-        await h.manager.create("rt-test", id, {
+        await h.manager.create(NS, id, {
           runtime: "io.containerd.runc.v2",
           spec: spec(h.rootfs, id, ["/bin/sleep", "1000"]),
         });
-        await h.manager.mustGet("rt-test", id).start();
+        await h.manager.mustGet(NS, id).start();
       }
-      const { shimPid } = await h.manager.mustGet("rt-test", "dead1").connectTask();
+      const { shimPid } = await h.manager.mustGet(NS, "dead1").connectTask();
       // the daemon "dies": connections drop, shims stay
       h.manager.close();
       process.kill(shimPid, "SIGKILL");
       second = mk();
       const report = await recoverTasks(second, { concurrency: 2, deadlineMs: 20_000 });
-      assert.deepEqual(report.reconnected, ["rt-test/live1"]);
-      assert.deepEqual(report.cleaned, ["rt-test/dead1"]);
-      assert.equal(second.get("rt-test", "dead1"), undefined);
-      assert.ok(!existsSync(join(second.roots.state, "rt-test", "dead1")));
-      const topics = h.published.filter((p) => p.ns === "rt-test").map((p) => p.topic);
+      assert.deepEqual(report.reconnected, [`${NS}/live1`]);
+      assert.deepEqual(report.cleaned, [`${NS}/dead1`]);
+      assert.equal(second.get(NS, "dead1"), undefined);
+      assert.ok(!existsSync(join(second.roots.state, NS, "dead1")));
+      const topics = h.published.filter((p) => p.ns === NS).map((p) => p.topic);
       assert.deepEqual(topics, ["/tasks/exit", "/tasks/delete"]);
 
-      const live = second.mustGet("rt-test", "live1");
+      const live = second.mustGet(NS, "live1");
       assert.equal((await live.state()).status, Status.RUNNING);
       const waiting = live.wait("");
       await live.kill("", 9, false);
       assert.equal((await waiting).exitStatus, 137);
-      await second.delete("rt-test", "live1");
-      assert.ok(!existsSync(join(second.roots.state, "rt-test", "live1")));
+      await second.delete(NS, "live1");
+      assert.ok(!existsSync(join(second.roots.state, NS, "live1")));
     } finally {
       second?.close();
       await h.close();
@@ -217,11 +220,11 @@ test(
   async () => {
     const h = await harness();
     try {
-      await h.manager.create("rt-test", "crash1", {
+      await h.manager.create(NS, "crash1", {
         runtime: "io.containerd.runc.v2",
         spec: spec(h.rootfs, "crash1", ["/bin/sleep", "1000"]),
       });
-      const task = h.manager.mustGet("rt-test", "crash1");
+      const task = h.manager.mustGet(NS, "crash1");
       await task.start();
       const { shimPid } = await task.connectTask();
       process.kill(shimPid, "SIGKILL");
@@ -231,7 +234,7 @@ test(
         h.published.map((p) => p.topic),
         ["/tasks/exit", "/tasks/delete"],
       );
-      assert.equal(h.manager.get("rt-test", "crash1"), undefined);
+      assert.equal(h.manager.get(NS, "crash1"), undefined);
       assert.ok(!existsSync(task.bundle.path));
     } finally {
       await h.close();
@@ -254,20 +257,20 @@ test(
     const h = await harness();
     try {
       const out = join(h.dir, "out-ts.txt");
-      await h.manager.create("rt-test", "fast1", {
+      await h.manager.create(NS, "fast1", {
         runtime: "io.containerd.ts.v2",
         spec: spec(h.rootfs, "fast1", ["/bin/echo", "fast"]),
         stdout: "file://" + out,
       });
-      const task = h.manager.mustGet("rt-test", "fast1");
+      const task = h.manager.mustGet(NS, "fast1");
       const address = readFileSync(join(task.bundle.path, "address"), "utf8");
-      assert.equal(address, socketAddress(join(h.dir, "containerd.sock"), "rt-test", "fast1"));
+      assert.equal(address, socketAddress(join(h.dir, "containerd.sock"), NS, "fast1"));
       const { shimPid } = await task.connectTask();
       assert.equal(readlinkSync(`/proc/${shimPid}/cwd`), task.bundle.path);
       const waiting = task.wait("");
       await task.start();
       assert.equal((await waiting).exitStatus, 0);
-      await h.manager.delete("rt-test", "fast1");
+      await h.manager.delete(NS, "fast1");
       assert.equal(readFileSync(out, "utf8"), "fast\n");
       assert.ok(!existsSync(socketPath(address)));
     } finally {
@@ -282,17 +285,17 @@ test(
   async () => {
     const h = await harness();
     try {
-      await h.manager.create("rt-test", "gone1", {
+      await h.manager.create(NS, "gone1", {
         runtime: "io.containerd.runc.v2",
         spec: spec(h.rootfs, "gone1", ["/bin/sleep", "1000"]),
       });
-      const task = h.manager.mustGet("rt-test", "gone1");
+      const task = h.manager.mustGet(NS, "gone1");
       await task.start();
       const { shimPid } = await task.connectTask();
       process.kill(shimPid, "SIGKILL");
       const [a, b] = await Promise.all([
-        h.manager.delete("rt-test", "gone1"),
-        h.manager.delete("rt-test", "gone1"),
+        h.manager.delete(NS, "gone1"),
+        h.manager.delete(NS, "gone1"),
       ]);
       assert.deepEqual(a, b);
       assert.equal(a.exitStatus, 137);
@@ -300,7 +303,7 @@ test(
         h.published.map((p) => p.topic),
         ["/tasks/exit", "/tasks/delete"],
       );
-      assert.equal(h.manager.get("rt-test", "gone1"), undefined);
+      assert.equal(h.manager.get(NS, "gone1"), undefined);
       assert.ok(!existsSync(task.bundle.path));
     } finally {
       await h.close();
@@ -325,7 +328,7 @@ test(
         shimDeadlines: { create: 1500, delete: 1000, shutdown: 500 },
       });
       const err = await manager
-        .create("rt-test", "late1", {
+        .create(NS, "late1", {
           runtime: "io.containerd.runc.v2",
           spec: spec(h.rootfs, "late1", ["/bin/sleep", "1000"]),
           stdin: join(h.dir, "no-such-fifo"),
@@ -335,17 +338,17 @@ test(
           (e: unknown) => e,
         );
       assert.ok(err instanceof Error, "create must fail");
-      assert.equal(manager.get("rt-test", "late1"), undefined);
-      const bundle = join(manager.roots.state, "rt-test", "late1");
+      assert.equal(manager.get(NS, "late1"), undefined);
+      const bundle = join(manager.roots.state, NS, "late1");
       assert.deepEqual(await shimPidsInBundle(bundle, "late1"), []);
       // the runc shim names its socket as ours does: the killed shim's socket is removed too
-      const socket = socketAddress(join(h.dir, "containerd.sock"), "rt-test", "late1");
+      const socket = socketAddress(join(h.dir, "containerd.sock"), NS, "late1");
       assert.ok(!existsSync(socketPath(socket)));
-      const list = execFileSync("runc", ["--root", "/run/containerd/runc/rt-test", "list", "-q"], {
+      const list = execFileSync("runc", ["--root", `/run/containerd/runc/${NS}`, "list", "-q"], {
         encoding: "utf8",
       });
       assert.doesNotMatch(list, /late1/);
-      assert.ok(!existsSync(join(h.manager.roots.state, "rt-test", "late1")));
+      assert.ok(!existsSync(join(h.manager.roots.state, NS, "late1")));
       assert.deepEqual(await mountsUnder(h.dir), []);
     } finally {
       await h.close();
