@@ -323,6 +323,52 @@ describe("containerd-shim-ts-v2 over its process contract", { skip }, () => {
     }
   });
 
+  test(
+    "start puts the shim into Options.ShimCgroup",
+    { skip: !existsSync("/sys/fs/cgroup/memory/cgroup.procs") && "needs cgroup v1 memory" },
+    async () => {
+      const id = "direct4";
+      const bundle = join(dir, "bundles", id);
+      makeBundle(bundle, ["/bin/true"]);
+      const cg = `/shim-direct-${process.pid}`;
+      const cgDir = join("/sys/fs/cgroup/memory", cg);
+      mkdirSync(cgDir);
+      try {
+        const opts = toBinary(
+          AnySchema,
+          create(AnySchema, {
+            typeUrl: "containerd.runc.v1.Options",
+            value: toBinary(
+              OptionsSchema,
+              create(OptionsSchema, { root: runcRoot, shimCgroup: cg }),
+            ),
+          }),
+        );
+        const started = await run("node", [SHIM, ...flags(id), "start"], {
+          cwd: bundle,
+          env,
+          input: opts,
+        });
+        assert.equal(started.code, 0, started.stderr);
+        const conn = await dialTtrpc(started.stdout.toString(), { timeoutMs: 5000 });
+        const task = createTtrpcClient(Task, conn, { timeoutMs: 10_000 });
+        const { shimPid } = await task.connect({ id });
+        assert.ok(
+          readFileSync(join(cgDir, "cgroup.procs"), "utf8").split("\n").includes(String(shimPid)),
+        );
+        await task.shutdown({ id });
+        await conn.closed;
+        conn.close();
+        await until(
+          () => readFileSync(join(cgDir, "cgroup.procs"), "utf8").trim() === "",
+          "the shim to leave",
+        );
+      } finally {
+        spawnSync("rmdir", [cgDir]);
+      }
+    },
+  );
+
   test("the delete action prints a raw DeleteResponse (137) and cleans the runtime state", async () => {
     const id = "direct3";
     const bundle = join(dir, "bundles", id);

@@ -13,6 +13,7 @@ import {
 import { createConnection, createServer, type Server } from "node:net";
 import { dirname, join } from "node:path";
 import { errInvalidArgument } from "@containerd-ts/errdefs/errors.js";
+import { v1MountPoints, v2MountPoint } from "./cgroups.js";
 import type { ShimFlags } from "./flags.js";
 import { shimCgroupFromOptionsAny } from "./wire.js";
 import { SOCKET_PATH_LIMIT, socketAddress, socketPath, writeFileAtomic } from "./paths.js";
@@ -104,22 +105,13 @@ function adjustOomScore(pid: number): void {
   }
 }
 
-/** Moves the shim into Options.ShimCgroup (cgroup v1: every hierarchy that has the path). */
+/** Moves the shim into Options.ShimCgroup: every v1 hierarchy that has it, else the unified one. */
 function joinShimCgroup(pid: number, cgroup: string): void {
-  const roots = [
-    "memory",
-    "cpu",
-    "cpuacct",
-    "pids",
-    "blkio",
-    "cpuset",
-    "devices",
-    "freezer",
-    "systemd",
-    "unified",
-  ];
-  for (const r of roots) {
-    const procs = join("/sys/fs/cgroup", r, cgroup, "cgroup.procs");
+  const v1 = new Set(v1MountPoints().values());
+  const roots =
+    v1.size > 0 ? [...v1] : [v2MountPoint()].filter((r): r is string => r !== undefined);
+  for (const root of roots) {
+    const procs = join(root, cgroup, "cgroup.procs");
     if (existsSync(procs)) writeFileSync(procs, String(pid));
   }
 }
