@@ -268,7 +268,8 @@ export function describeEachRuntime(
     describe(`${title} with ${rt.name}`, { skip }, () => {
       const s: TaskSuite = {
         runtime: rt.name,
-        ns: `${nsPrefix}-${rt.name.split(".")[2]}`,
+        // per process: concurrent runs must not share runc state (its root is per namespace)
+        ns: `${nsPrefix}-${rt.name.split(".")[2]}-${process.pid}`,
         dir: "",
         rootfs: "",
         daemon: undefined as unknown as Daemon,
