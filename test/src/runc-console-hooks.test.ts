@@ -115,6 +115,39 @@ describe("runc-ts console socket and hooks", { skip }, () => {
     assert.equal((await rt.run(["delete", "--force", id])).code, 0);
   });
 
+  test("exec --tty hands its own pty master over --console-socket", async () => {
+    const { id, b } = bundle(["sleep", "1000"]);
+    const files = { out: join(b.dir, "out"), err: join(b.dir, "err") };
+    assert.equal(
+      (await rt.run(["run", "-d", "--bundle", b.dir, id], { files })).code,
+      0,
+      readText(files.err),
+    );
+    const sock = join(work, `${id}-exec.sock`);
+    const exec = rt.spawn([
+      "exec",
+      "--tty",
+      "--console-socket",
+      sock,
+      id,
+      "sh",
+      "-c",
+      "tty; echo exec-$((6*7)); exit 3",
+    ]);
+    const master = await receiveConsole(sock, exec.done);
+    let text: string;
+    try {
+      text = drain(master);
+    } finally {
+      closeSync(master);
+    }
+    const r = await exec.done;
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(text, /\/dev\/pts\/\d+\r?\n/);
+    assert.match(text, /exec-42/);
+    assert.equal((await rt.run(["delete", "--force", id])).code, 0);
+  });
+
   test("terminal without a console socket is refused before anything is created", async () => {
     const { id, b } = bundle(["sh"], (c) => {
       c.process.terminal = true;

@@ -63,6 +63,7 @@ test("a bad config.json names the offending field", () => {
   rejects((s) => s.linux!.namespaces!.push({ type: "user" }), "linux.namespaces[5].type");
   rejects((s) => s.linux!.namespaces!.push({ type: "pid" }), "linux.namespaces[5].type");
   rejects((s) => (s.linux!.namespaces = [{ type: "mount" }]), "hostname");
+  rejects((s) => (s.linux!.namespaces = [{ type: "uts" }]), "linux.namespaces");
   rejects((s) => (s.linux!.rootfsPropagation = "sideways"), "linux.rootfsPropagation");
   rejects((s) => (s.hooks = { prestart: [{ path: "relative" }] }), "hooks.prestart[0].path");
   rejects(

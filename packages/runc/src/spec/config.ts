@@ -319,6 +319,9 @@ export function validateSpec(raw: unknown, id: string, bundle: string): Containe
   if (linux.uidMappings?.length || linux.gidMappings?.length)
     fail("linux.uidMappings", "user namespaces are not supported by runc-ts");
   const namespaces = validateNamespaces(linux.namespaces);
+  // the init mounts and pivots the root: doing that in the host's mount namespace would be fatal
+  if (!namespaces.some((n) => n.type === "mount"))
+    fail("linux.namespaces", "a mount namespace is required (runc-ts mounts the rootfs in it)");
   if (spec.hostname && !namespaces.some((n) => n.type === "uts"))
     fail("hostname", "needs a uts namespace");
   if (spec.domainname && !namespaces.some((n) => n.type === "uts"))
