@@ -375,6 +375,15 @@ for (const runtime of runtimes) {
       assert.equal((await d.ctr(["containers", "rm", "grp-b"])).code, 0);
     });
 
+    test("checkpoint goes through the runtime; without a working CRIU the error says so", async () => {
+      const id = "ckpt1";
+      assert.equal((await d.ctr(runArgs(id, ["-d"], ["/bin/sleep", "1000"]))).code, 0);
+      const r = await d.ctr(["tasks", "checkpoint", id]);
+      if (r.code !== 0) assert.match(r.stderr, /criu/i);
+      assert.equal((await d.ctr(["tasks", "rm", "-f", id])).code, 0);
+      assert.equal((await d.ctr(["containers", "rm", id])).code, 0);
+    });
+
     test("10 containers run in parallel, each with its own shim", async () => {
       const ids = Array.from({ length: 10 }, (_, i) => `par${i}`);
       const results = await Promise.all(
