@@ -143,6 +143,12 @@ export class RuntimeManager {
     return this.tasks.get(key(ns, id))?.task;
   }
 
+  /** A task tracked or being created (its directories must be left alone). */
+  isKnown(ns: string, id: string): boolean {
+    const k = key(ns, id);
+    return this.tasks.has(k) || this.reserved.has(k);
+  }
+
   /** The task or NotFound `task <id> not found` (containerd's message). */
   mustGet(ns: string, id: string): ShimTask {
     const t = this.get(ns, id);

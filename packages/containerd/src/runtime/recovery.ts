@@ -152,7 +152,7 @@ async function removeOrphanWorkDirs(manager: RuntimeManager): Promise<void> {
   for (const ns of await listVisibleDirs(manager.roots.root)) {
     const dir = join(manager.roots.root, ns);
     for (const id of await readdir(dir).catch(() => [] as string[])) {
-      if (!manager.get(ns, id))
+      if (!manager.isKnown(ns, id))
         await rm(join(dir, id), { recursive: true, force: true }).catch(() => {});
     }
   }
