@@ -18,7 +18,8 @@ test("bundle layout: config.json, rootfs, work link; delete removes both sides",
     const work = join(dir, "root", "io.containerd.runtime.v2.task", "ns1", "c1");
     assert.equal(readlinkSync(join(b.path, "work")), work);
     assert.equal(statSync(b.path).mode & 0o777, 0o700);
-    await assert.rejects(createBundle(roots, "ns1", "c1", spec));
+    const again = await createBundle(roots, "ns1", "c1", spec).catch((e: unknown) => e);
+    assert.equal(kindOf(again), ErrorKind.AlreadyExists);
     await deleteBundle(b);
     assert.ok(!existsSync(b.path));
     assert.ok(!existsSync(work));

@@ -10,7 +10,7 @@ import {
   writeFile,
 } from "node:fs/promises";
 import { dirname, join, basename } from "node:path";
-import { validateIdentifier } from "@containerd-ts/errdefs";
+import { errAlreadyExists, validateIdentifier } from "@containerd-ts/errdefs";
 import { unmountAll } from "./mounts.js";
 
 /** Sub-directory of the daemon's root and state dirs that holds shim v2 bundles (as containerd). */
@@ -55,7 +55,11 @@ export async function createBundle(
   const created: string[] = [];
   try {
     await mkdir(dirname(bundle.path), { recursive: true, mode: 0o711 });
-    await mkdir(bundle.path, { mode: 0o700 });
+    await mkdir(bundle.path, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+      // a bundle left by a task still being recovered, or by a crash mid-delete
+      if (err.code === "EEXIST") throw errAlreadyExists(`task ${id}: bundle already exists`);
+      throw err;
+    });
     created.push(bundle.path);
     await applyRemappedGroup(bundle.path, spec);
     await mkdir(dirname(work), { recursive: true, mode: 0o711 });
