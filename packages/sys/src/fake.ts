@@ -239,6 +239,13 @@ export class RecordingSyscalls implements Syscalls {
     this.rec("getpid", []);
     return this.pid;
   }
+  joinSessionKeyring(name: string): number {
+    this.rec("joinSessionKeyring", [name]);
+    return 1;
+  }
+  keyctlSetPerm(serial: number, perm: number): void {
+    this.rec("keyctlSetPerm", [serial, perm]);
+  }
   seccompSetFilter(filter: Buffer, flags: number): void {
     this.rec("seccompSetFilter", [Buffer.from(filter), flags]);
   }

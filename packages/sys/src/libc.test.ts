@@ -143,3 +143,12 @@ test("prctl child subreaper round-trips", () => {
   );
   assert.equal(r.stdout.trim(), "0", r.stderr);
 });
+
+test("joinSessionKeyring gives the process a new session keyring", () => {
+  const r = runChild(
+    `const serial = sys.libc().joinSessionKeyring("_ses.systest");
+     const keys = (await import("node:fs")).readFileSync("/proc/keys", "utf8");
+     console.log(serial > 0, keys.includes("_ses.systest"));`,
+  );
+  assert.equal(r.stdout.trim(), "true true", r.stderr);
+});

@@ -29,14 +29,16 @@ import type {
 
 const { I32, I64, String: Str, U8Array } = DataType;
 
-const SYS_NUMBERS: Record<string, { pivot_root: number; seccomp: number }> = {
-  x64: { pivot_root: 155, seccomp: 317 },
-  arm64: { pivot_root: 41, seccomp: 277 },
+const SYS_NUMBERS: Record<string, { pivot_root: number; seccomp: number; keyctl: number }> = {
+  x64: { pivot_root: 155, seccomp: 317, keyctl: 250 },
+  arm64: { pivot_root: 41, seccomp: 277, keyctl: 219 },
 };
+const KEYCTL_JOIN_SESSION_KEYRING = 1;
+const KEYCTL_SETPERM = 5;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 
-function sysNumbers(): { pivot_root: number; seccomp: number } {
+function sysNumbers(): { pivot_root: number; seccomp: number; keyctl: number } {
   const n = SYS_NUMBERS[process.arch];
   if (!n) throw new Error(`unsupported architecture ${process.arch}`);
   return n;
@@ -369,6 +371,24 @@ export class LibcSyscalls implements Syscalls {
   }
   getpid(): number {
     return callErrno("getpid", I32, [], []).value;
+  }
+  joinSessionKeyring(name: string): number {
+    return check(
+      "keyctl(KEYCTL_JOIN_SESSION_KEYRING)",
+      "syscall",
+      I64,
+      [I64, I64, Str],
+      [sysNumbers().keyctl, KEYCTL_JOIN_SESSION_KEYRING, name],
+    );
+  }
+  keyctlSetPerm(serial: number, perm: number): void {
+    check(
+      "keyctl(KEYCTL_SETPERM)",
+      "syscall",
+      I64,
+      [I64, I64, I64, I64],
+      [sysNumbers().keyctl, KEYCTL_SETPERM, serial, perm],
+    );
   }
   seccompSetFilter(filter: Buffer, flags: number): void {
     if (filter.length % 8 !== 0 || filter.length === 0)

@@ -101,6 +101,10 @@ export interface Syscalls {
     keepFds: readonly number[],
   ): never;
   getpid(): number;
+  /** keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a new session keyring; returns its serial */
+  joinSessionKeyring(name: string): number;
+  /** keyctl(KEYCTL_SETPERM, serial, perm) */
+  keyctlSetPerm(serial: number, perm: number): void;
   /** prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER) or seccomp(2) with flags when non-zero */
   seccompSetFilter(filter: Buffer, flags: number): void;
 }

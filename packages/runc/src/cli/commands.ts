@@ -61,6 +61,7 @@ async function create(g: Globals, a: ParsedArgs, detach: boolean) {
     pidFile: str(a.flags["pid-file"]),
     consoleSocket: str(a.flags["console-socket"]),
     noPivot: bool(a.flags["no-pivot"]),
+    noNewKeyring: bool(a.flags["no-new-keyring"]),
     preserveFds: int(a.flags["preserve-fds"]),
     detach,
   });

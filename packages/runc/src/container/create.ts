@@ -31,6 +31,7 @@ export interface CreateOptions {
   pidFile?: string;
   consoleSocket?: string;
   noPivot: boolean;
+  noNewKeyring?: boolean;
   preserveFds: number;
   /** run in the foreground: the terminal may then be handled without a console socket */
   detach: boolean;
@@ -115,7 +116,11 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     const fifo = join(dir, EXEC_FIFO);
     sys.mkfifo(fifo, 0o622);
     if (o.consoleSocket) consoleFd = connectConsole(o.consoleSocket);
-    const steps = buildInitPlan(config, { noPivot: o.noPivot, execFifoPath: fifo });
+    const steps = buildInitPlan(config, {
+      noPivot: o.noPivot,
+      noNewKeyring: o.noNewKeyring,
+      execFifoPath: fifo,
+    });
     // The init boots Node while we load the cgroup manager: it waits for its plan anyway.
     const restore = enterNamespaces(sys, config.namespaces);
     let init;

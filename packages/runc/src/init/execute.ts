@@ -92,6 +92,16 @@ export class PlanExecutor {
       case "propagation":
         sys.mount(null, s.target === "/" ? "/" : this.target(s.target), null, s.flags, null);
         return;
+      case "joinSessionKeyring":
+        try {
+          const serial = sys.joinSessionKeyring(s.name);
+          // runc's permissions: the possessor's plus view/read/search... for the user
+          sys.keyctlSetPerm(serial, 0x3f130000 | 0x080a0000);
+        } catch (e) {
+          // like runc: a kernel without keyrings is not an error
+          if (!isSyscallError(e, "ENOSYS")) throw e;
+        }
+        return;
       case "bindRootfs":
         sys.mount(s.rootfs, s.rootfs, null, MS_BIND | MS_REC, null);
         this.root = s.rootfs;

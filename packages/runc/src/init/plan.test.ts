@@ -50,6 +50,7 @@ test("the init plan is the ordered list of what init does", () => {
   const config = validateSpec(base, "c1", "/b");
   const plan = buildInitPlan(config, { noPivot: false, execFifoPath: "/run/x/c1/exec.fifo" });
   const expected: InitStep[] = [
+    { op: "joinSessionKeyring", name: "_ses.c1" },
     { op: "propagation", target: "/", flags: MS_SLAVE | MS_REC },
     { op: "bindRootfs", rootfs: "/b/rootfs" },
     {
@@ -136,7 +137,8 @@ test("--no-pivot moves the rootfs instead; a bind-mounted /dev gets no device no
     "c1",
     "/b",
   );
-  const plan = buildInitPlan(config, { noPivot: true, execFifoPath: "/f" });
+  const plan = buildInitPlan(config, { noPivot: true, noNewKeyring: true, execFifoPath: "/f" });
+  assert.ok(!plan.some((s) => s.op === "joinSessionKeyring"));
   assert.ok(plan.some((s) => s.op === "moveRoot"));
   assert.ok(!plan.some((s) => s.op === "pivotRoot"));
   assert.ok(!plan.some((s) => s.op === "mknod"));

@@ -21,6 +21,7 @@ import { parseMountOptions, PROPAGATION_FLAGS } from "./mount-options.js";
  */
 export type InitStep =
   | { op: "propagation"; target: string; flags: number }
+  | { op: "joinSessionKeyring"; name: string }
   | { op: "bindRootfs"; rootfs: string }
   | {
       op: "mount";
@@ -77,6 +78,8 @@ export type InitStep =
 
 export interface InitOptions {
   noPivot: boolean;
+  /** --no-new-keyring: keep the caller's session keyring */
+  noNewKeyring?: boolean;
   execFifoPath: string;
 }
 
@@ -238,6 +241,7 @@ export function buildInitPlan(config: ContainerConfig, opts: InitOptions): InitS
   const propagation = config.rootfsPropagation
     ? PROPAGATION_FLAGS[config.rootfsPropagation]!
     : MS_SLAVE | MS_REC;
+  if (!opts.noNewKeyring) steps.push({ op: "joinSessionKeyring", name: `_ses.${config.id}` });
   steps.push({ op: "propagation", target: "/", flags: propagation });
   steps.push({ op: "bindRootfs", rootfs: config.rootfs });
   steps.push(...mountSteps(config));
