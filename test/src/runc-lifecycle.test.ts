@@ -275,6 +275,28 @@ describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
     assert.equal(r.stdout.trim(), String(8 * 1024 * 1024));
   });
 
+  test("Node's own memory is never charged to the container (init and exec join last)", async () => {
+    const { id, b } = bundle(["sleep", "1000"], (c) => {
+      c.linux.resources.memory = { limit: 8 * 1024 * 1024 };
+    });
+    const files = { out: join(b.dir, "out"), err: join(b.dir, "err") };
+    assert.equal(
+      (await rt.run(["run", "-d", "--bundle", b.dir, id], { files })).code,
+      0,
+      readText(files.err),
+    );
+    const exec = await rt.run(["exec", id, "sh", "-c", "echo fine"]);
+    assert.equal(exec.stdout, "fine\n", exec.stderr);
+    const v1 = join("/sys/fs/cgroup/memory", id);
+    const peak = Number(
+      readText(join(v1, "memory.max_usage_in_bytes")) ||
+        readText(join("/sys/fs/cgroup", id, "memory.peak")),
+    );
+    assert.ok(peak > 0 && peak < 4 * 1024 * 1024, `peak usage ${peak} bytes`);
+    assert.equal(readText(join(v1, "memory.failcnt")).trim() || "0", "0");
+    assert.equal((await rt.run(["delete", "--force", id])).code, 0);
+  });
+
   test("a pids limit stops a fork bomb", async () => {
     const { id, b } = bundle(
       [
