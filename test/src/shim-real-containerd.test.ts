@@ -107,6 +107,12 @@ class RealContainerd {
         "",
       ].join("\n"),
     );
+    await this.launch();
+  }
+
+  /** Starts (or restarts) the daemon on the same root, state and socket. */
+  async launch(): Promise<void> {
+    const config = join(this.dir, "config.toml");
     this.proc = spawn(
       "containerd",
       [
@@ -128,6 +134,15 @@ class RealContainerd {
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`containerd did not come up:\n${this.log}`);
+  }
+
+  /** SIGKILL: the daemon is gone at once, its shims stay. */
+  async kill9(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once("exit", r));
+    p.kill("SIGKILL");
+    await exited;
   }
 
   ctr(args: string[], input?: string): Promise<Result> {
@@ -382,6 +397,33 @@ for (const runtime of runtimes) {
       if (r.code !== 0) assert.match(r.stderr, /criu/i);
       assert.equal((await d.ctr(["tasks", "rm", "-f", id])).code, 0);
       assert.equal((await d.ctr(["containers", "rm", id])).code, 0);
+    });
+
+    test("an exit while the daemon is down waits in the spool and reaches the restarted daemon", async () => {
+      const id = "restart1";
+      const gate = join(d.rootfs, "tmp", "go");
+      rmSync(gate, { force: true });
+      const script = "while [ ! -e /tmp/go ]; do sleep 0.1; done; exit 4";
+      assert.equal((await d.ctr(runArgs(id, ["-d"], ["/bin/sh", "-c", script]))).code, 0);
+      const spool = join(d.dir, "state", "io.containerd.runtime.v2.task", d.ns, id, "events.spool");
+      await d.kill9();
+      writeFileSync(gate, "");
+      // the exit (and nothing after it) is queued on disk while nobody listens
+      for (let i = 0; i < 100 && !(existsSync(spool) && readFileSync(spool).length > 8); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(readFileSync(spool).length > 8, "TaskExit spooled");
+      await d.launch();
+      for (let i = 0; i < 100 && readFileSync(spool).length > 8; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(readFileSync(spool).length, 8, "delivered and acknowledged");
+      assert.match((await d.ctr(["tasks", "ls"])).stdout, new RegExp(`${id}\\s+\\d+\\s+STOPPED`));
+      const rm = await d.ctr(["tasks", "rm", id]);
+      assert.equal(rm.code, 0, rm.stderr);
+      assert.match(rm.stderr, /exit code 4/);
+      assert.equal((await d.ctr(["containers", "rm", id])).code, 0);
+      rmSync(gate, { force: true });
     });
 
     test("10 containers run in parallel, each with its own shim", async () => {
