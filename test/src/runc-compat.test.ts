@@ -106,13 +106,16 @@ describe("compat: runc-ts and runc give the same observable results", { skip }, 
 
 /** The real containerd with its real runc shim, told to use runc-ts with --runc-binary. */
 class RealContainerd {
-  readonly dir = tempDir("runc-ts-ctd-");
-  readonly sock = join(this.dir, "containerd.sock");
+  // made in start(): a skipped or filtered suite must leave no temp dir behind
+  dir = "";
+  sock = "";
   readonly ns = `runcts${process.pid}`;
   private proc: ChildProcess | undefined;
   log = "";
 
   async start(): Promise<void> {
+    this.dir = tempDir("runc-ts-ctd-");
+    this.sock = join(this.dir, "containerd.sock");
     const config = join(this.dir, "config.toml");
     writeFileSync(
       config,
@@ -166,6 +169,7 @@ class RealContainerd {
   }
 
   async stop(): Promise<void> {
+    if (!this.dir) return;
     const ls = await this.ctr(["containers", "ls", "-q"]);
     for (const id of ls.stdout.split("\n").filter(Boolean)) {
       await this.ctr(["tasks", "rm", "-f", id]);
@@ -200,8 +204,8 @@ describe(
       d.ctr(["run", ...flags, "--runc-binary", runcTs, "--rootfs", rootfs, id, ...cmd]);
 
     before(async () => {
-      rootfs = makeBundle(d.dir, "bundle", baseConfig(["true"])).rootfs;
       await d.start();
+      rootfs = makeBundle(d.dir, "bundle", baseConfig(["true"])).rootfs;
     });
     after(() => d.stop());
 
