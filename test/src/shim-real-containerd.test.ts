@@ -8,6 +8,7 @@ import {
   mkdtempSync,
   copyFileSync,
   readFileSync,
+  readdirSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -174,6 +175,10 @@ class RealContainerd {
       if (pid > 0) process.kill(pid, "SIGKILL");
     }
     rmSync(join("/run/containerd/runc", this.ns), { recursive: true, force: true });
+    // runc leaves the namespace's parent cgroup (/<ns>) in every hierarchy
+    for (const c of readdirSync("/sys/fs/cgroup")) {
+      spawnSync("rmdir", [join("/sys/fs/cgroup", c, this.ns)], { stdio: "ignore" });
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
