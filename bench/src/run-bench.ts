@@ -237,6 +237,15 @@ function hasShim(name: string): boolean {
   );
 }
 
+/** runc's state dir of the bench namespace (both daemons' runc shims use /run/containerd/runc). */
+function removeRuncRoot(): void {
+  try {
+    rmdirSync(join("/run/containerd/runc", NS));
+  } catch {
+    // not there or not empty
+  }
+}
+
 function removeCgroups(): void {
   for (const h of readdirSync("/sys/fs/cgroup")) {
     const d = join("/sys/fs/cgroup", h, NS);
@@ -363,6 +372,7 @@ async function main(): Promise<void> {
       }
     }
     removeCgroups();
+    removeRuncRoot();
     if (!KEEP) rmSync(dir, { recursive: true, force: true });
   }
 }
