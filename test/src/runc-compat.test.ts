@@ -1,7 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   baseConfig,
@@ -95,6 +95,27 @@ describe("compat: runc-ts and runc give the same observable results", { skip }, 
       for (const id of ["cmp", "cmp-run2"]) await rt.run(["delete", "--force", id]);
     }
     removeTree(work);
+  });
+
+  test("spec writes the same config.json as runc spec, byte for byte", async () => {
+    const ours = join(work, "spec-ours");
+    const theirs = join(work, "spec-theirs");
+    mkdirSync(ours);
+    mkdirSync(theirs);
+    assert.equal(
+      (await runtime("runc-ts", join(work, "x")).run(["spec", "--bundle", ours])).code,
+      0,
+    );
+    assert.equal(
+      (await runtime("runc", join(work, "y")).run(["spec", "--bundle", theirs])).code,
+      0,
+    );
+    assert.equal(
+      readFileSync(join(ours, "config.json"), "utf8"),
+      readFileSync(join(theirs, "config.json"), "utf8"),
+    );
+    const again = await runtime("runc-ts", join(work, "x")).run(["spec", "--bundle", ours]);
+    assert.equal(again.code, 1, "spec refuses to overwrite");
   });
 
   test("the same lifecycle on the same kind of bundle", async () => {

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { closeSync, openSync, readlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   baseConfig,
@@ -107,6 +107,19 @@ describe("runc-ts applies the OCI spec", { skip }, () => {
       },
     );
     assert.equal(out, "blocked\nstill-running\n");
+  });
+
+  test("a bad seccomp profile is refused at create, nothing is left", async () => {
+    const { id, b } = bundle(["true"], (c) => {
+      c.linux.seccomp = {
+        defaultAction: "SCMP_ACT_ALLOW",
+        syscalls: [{ names: ["mkdir"], action: "SCMP_ACT_BOGUS" }],
+      };
+    });
+    const r = await rt.run(["create", "--bundle", b.dir, id]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /SCMP_ACT_BOGUS|action/);
+    assert.ok(!existsSync(join(rt.root, id)));
   });
 
   test("--no-pivot runs the container with chroot", async () => {
