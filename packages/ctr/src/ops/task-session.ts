@@ -75,9 +75,11 @@ export async function superviseProcess(
       cleanups.push(() => process.off(sig, forward));
     }
   }
-  attached.startStdin(() => {
-    void tasks.closeIO({ ...proc, stdin: true }, client.call()).catch(() => undefined);
-  });
+  attached.startStdin(
+    io.tty
+      ? undefined
+      : () => void tasks.closeIO({ ...proc, stdin: true }, client.call()).catch(() => undefined),
+  );
   try {
     const res = await waiting;
     return res.exitStatus;

@@ -2,8 +2,12 @@ import type * as net from "node:net";
 import { openFifoReader, openFifoWriter, type FifoSet } from "./fifo.js";
 
 export interface AttachedIO {
-  /** Starts copying our stdin into the task; call once the task runs (see below). */
-  startStdin(onEnd: () => void): void;
+  /**
+   * Starts copying our stdin into the task; call once the task runs (see below). With
+   * `onEnd`, our EOF becomes the task's EOF; without, the FIFO stays open until the task
+   * exits (a tty: containerd's shim tears the console down when its stdin ends).
+   */
+  startStdin(onEnd?: () => void): void;
   /** Resolves when stdout and stderr both reached EOF (the shim closed them). */
   outputDone: Promise<void>;
   /** Stops all copying and closes our FIFO ends. */
@@ -39,6 +43,7 @@ export function attachFifos(set: FifoSet): AttachedIO {
       if (!stdin) return;
       process.stdin.on("data", (b: Buffer) => stdin.write(b));
       process.stdin.once("end", () => {
+        if (!onEnd) return;
         stdin.end();
         onEnd();
       });
