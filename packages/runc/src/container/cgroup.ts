@@ -4,7 +4,6 @@ import {
   readdirSync,
   readFileSync,
   rmdirSync,
-  statSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -54,32 +53,22 @@ export async function loadCgroupManager(o: CgroupOptions): Promise<Cgroups> {
 
 const ROOT = "/sys/fs/cgroup";
 
+/** controller → mount point, from /proc/self/mountinfo (v1), or { "": root } on v2 */
 function hierarchies(): Record<string, string> {
   if (existsSync(join(ROOT, "cgroup.controllers"))) return { "": ROOT };
   const out: Record<string, string> = {};
   for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
     const sep = line.indexOf(" - ");
     if (sep < 0) continue;
-    const fields = line.slice(0, sep).split(" ");
     const [fstype, , superOpts] = line.slice(sep + 3).split(" ");
     if (fstype !== "cgroup") continue;
-    const mountPoint = fields[4]!;
+    const mountPoint = line.slice(0, sep).split(" ")[4]!;
     for (const opt of (superOpts ?? "").split(",")) {
       if (["rw", "ro", "relatime"].includes(opt) || opt.startsWith("clone_children")) continue;
-      if (opt.startsWith("name=") || statSafe(join(mountPoint, `${opt}.`))) out[opt] = mountPoint;
-      else out[opt] = mountPoint;
+      out[opt] = mountPoint;
     }
   }
   return out;
-}
-
-function statSafe(p: string): boolean {
-  try {
-    statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function write(dir: string, file: string, value: string | number): void {

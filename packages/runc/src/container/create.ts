@@ -101,7 +101,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     throw errInvalidArgument("cannot use console socket if runc will not detach or allocate tty");
   if (config.seccomp) await checkSeccomp(config.seccomp);
   const dir = containerDir(o.root, id);
-  mkdirSync(o.root, { recursive: true, mode: 0o711 });
+  mkdirSync(o.root, { recursive: true, mode: 0o700 });
   try {
     mkdirSync(dir, { mode: 0o711 });
   } catch (e) {

@@ -35,7 +35,7 @@ import {
 import { isSyscallError } from "@containerd-ts/sys/errors.js";
 import type { Syscalls } from "@containerd-ts/sys/syscalls.js";
 import type { LinuxSeccomp } from "../spec/types.js";
-import { boundingDrops, capMask } from "./capabilities.js";
+import { boundingDrops } from "./capabilities.js";
 import type { InitStep } from "./plan.js";
 import { secureJoin } from "./securejoin.js";
 
@@ -421,5 +421,3 @@ function withHome(env: readonly string[]): string[] {
   }
   return [...env, `HOME=${home}`];
 }
-
-export { capMask };
