@@ -231,6 +231,7 @@ export async function teardown(d: Daemon | undefined, dir: string, ns: string): 
   }
   await new Promise((r) => setTimeout(r, 100));
   removeCgroups(ns);
+  rmdirSafe(join("/run/containerd/runc", ns)); // the runc shim's state root of the namespace
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -71,6 +71,7 @@ async function harness(): Promise<Harness> {
       await server.close();
       rmSync(dir, { recursive: true, force: true });
       removeCgroupParent(NS);
+      rmSync(`/run/containerd/runc/${NS}`, { recursive: true, force: true });
     },
   };
 }
