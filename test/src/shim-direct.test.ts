@@ -369,6 +369,39 @@ describe("containerd-shim-ts-v2 over its process contract", { skip }, () => {
     },
   );
 
+  test("Create from a checkpoint restores on Start through the runtime; a bad image is a clear error", async () => {
+    const id = "direct5";
+    const bundle = join(dir, "bundles", id);
+    makeBundle(bundle, ["/bin/sleep", "1000"]);
+    mkdirSync(join(bundle, "rootfs"));
+    spawnSync("mount", ["--rbind", source, join(bundle, "rootfs")]);
+    const started = await run("node", [SHIM, ...flags(id), "start"], {
+      cwd: bundle,
+      env,
+      input: options,
+    });
+    assert.equal(started.code, 0, started.stderr);
+    const conn = await dialTtrpc(started.stdout.toString(), { timeoutMs: 5000 });
+    try {
+      const task = createTtrpcClient(Task, conn, { timeoutMs: 60_000 });
+      const created = await task.create({ id, bundle, checkpoint: join(dir, "no-such-image") });
+      assert.equal(created.pid, 0);
+      assert.equal((await task.state({ id })).status, Status.CREATED);
+      const err = await task.start({ id }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      assert.ok(err, "restore of a missing image fails");
+      assert.match(err.message, /restore failed/);
+      await task.delete({ id });
+      await task.shutdown({ id });
+      await conn.closed;
+    } finally {
+      conn.close();
+      spawnSync("umount", ["-l", join(bundle, "rootfs")]);
+    }
+  });
+
   test("the delete action prints a raw DeleteResponse (137) and cleans the runtime state", async () => {
     const id = "direct3";
     const bundle = join(dir, "bundles", id);

@@ -28,7 +28,17 @@ export interface CreateParams {
   rootfs: MountSpec[];
   stdio: StdioPaths;
   options: Any | undefined;
+  /** restore from this CRIU image on Start instead of `runtime create` */
   checkpoint: string;
+  parentCheckpoint?: string;
+}
+
+/** What Start needs to restore a container created from a checkpoint. */
+interface RestorePlan {
+  imagePath: string;
+  parentPath?: string;
+  workPath: string;
+  noPivot?: boolean;
 }
 
 /**
@@ -40,6 +50,8 @@ export class Container {
   readonly execs = new Map<string, ShimProcess>();
   private readonly reserved = new Set<string>();
   private knownCgroup: ContainerCgroup | undefined;
+  /** set while a container created from a checkpoint waits for Start */
+  private restore: RestorePlan | undefined;
 
   private constructor(
     readonly id: string,
@@ -54,13 +66,12 @@ export class Container {
     readonly killAllOnExit: boolean,
   ) {}
 
-  /** Mounts the rootfs, runs `runtime create`, wires stdio; on failure leaves nothing behind. */
+  /**
+   * Mounts the rootfs, runs `runtime create`, wires stdio; on failure leaves nothing behind.
+   * With a checkpoint nothing runs yet: Start restores it (as the runc shim does).
+   */
   static async create(p: CreateParams, sys: ShimSys, factory: RuntimeFactory): Promise<Container> {
     validateIdentifier(p.id, "id");
-    if (p.checkpoint)
-      throw errFailedPrecondition(
-        "restore from a checkpoint is not supported: CRIU is not available",
-      );
     const opts = decodeOptions(p.options);
     const runtime = await factory(runtimeConfig(p.bundle, p.namespace, opts));
     let rootfs = "";
@@ -74,6 +85,29 @@ export class Container {
       writeBundleOptions(p.bundle, opts);
       for (const m of p.rootfs) mountOne(sys, m, rootfs);
       io = await ProcessIO.prepare(sys, p.stdio, p.id, p.namespace);
+      const spec = readSpec(p.bundle);
+      if (p.checkpoint) {
+        const init = new ShimProcess(p.id, "", p.stdio);
+        init.io = io;
+        const c = new Container(
+          p.id,
+          p.namespace,
+          p.bundle,
+          init,
+          runtime,
+          sys,
+          rootfs,
+          killAllOnExit(spec),
+        );
+        c.knownCgroup = cgroupFromSpecPath(spec?.linux?.cgroupsPath);
+        c.restore = {
+          imagePath: p.checkpoint,
+          parentPath: p.parentCheckpoint || undefined,
+          workPath: opts.criuWorkPath || join(p.bundle, "work"),
+          noPivot: opts.noPivotRoot || undefined,
+        };
+        return c;
+      }
       const pidFile = initPidFile(p.bundle);
       try {
         await withDeadline(
@@ -95,7 +129,6 @@ export class Container {
       const init = new ShimProcess(p.id, "", p.stdio);
       init.io = io;
       init.pid = readPidFile(pidFile);
-      const spec = readSpec(p.bundle);
       const c = new Container(
         p.id,
         p.namespace,
@@ -160,12 +193,44 @@ export class Container {
 
   async startInit(): Promise<void> {
     this.init.check("start");
-    try {
-      await withDeadline(this.runtime.start(this.id), RUNTIME_TIMEOUTS.start, "runtime start");
-    } catch (e) {
-      throw runtimeError(e, "OCI runtime start failed");
+    if (this.restore) {
+      await this.restoreInit(this.restore);
+    } else {
+      try {
+        await withDeadline(this.runtime.start(this.id), RUNTIME_TIMEOUTS.start, "runtime start");
+      } catch (e) {
+        throw runtimeError(e, "OCI runtime start failed");
+      }
     }
     if (this.init.state === "created") this.init.transition("start");
+  }
+
+  /** `runtime restore --detach -no-subreaper` from the checkpoint given at Create. */
+  private async restoreInit(plan: RestorePlan): Promise<void> {
+    const io = this.init.io!;
+    const pidFile = initPidFile(this.bundle);
+    try {
+      await withDeadline(
+        this.runtime.restore(this.id, {
+          bundle: this.bundle,
+          imagePath: plan.imagePath,
+          parentPath: plan.parentPath,
+          workPath: plan.workPath,
+          noPivot: plan.noPivot,
+          pidFile,
+          detach: true,
+          noSubreaper: true,
+          ...io.runtimeOptions,
+        }),
+        RUNTIME_TIMEOUTS.checkpoint,
+        "runtime restore",
+      );
+    } catch (e) {
+      throw runtimeError(e, "OCI runtime restore failed");
+    }
+    await io.established();
+    this.init.pid = readPidFile(pidFile);
+    this.restore = undefined;
   }
 
   /** Registers an exec'd process (nothing runs until Start). */
@@ -173,6 +238,7 @@ export class Container {
     validateIdentifier(execId, "exec id");
     if (this.execs.has(execId) || this.reserved.has(execId)) throw errAlreadyExists(`id ${execId}`);
     this.init.check("exec");
+    if (this.restore) throw errFailedPrecondition("cannot exec in a created state");
     const p = new ShimProcess(execId, execId, stdio);
     p.spec = { ...spec, terminal: stdio.terminal };
     this.execs.set(execId, p);

@@ -43,6 +43,22 @@ export interface OciRuntime {
     id: string,
     o: { imagePath: string; workPath?: string; leaveRunning?: boolean },
   ): Promise<void>;
+  /** Returns the runtime's exit status. */
+  restore(
+    id: string,
+    o: {
+      bundle: string;
+      imagePath: string;
+      workPath?: string;
+      parentPath?: string;
+      pidFile: string;
+      consoleSocket?: string;
+      detach: boolean;
+      noPivot?: boolean;
+      noSubreaper: boolean;
+      io?: RuntimeIO;
+    },
+  ): Promise<number>;
 }
 
 export interface RuntimeConfig {

@@ -23,6 +23,11 @@ class FakeRuntime implements Partial<OciRuntime> {
     this.calls.push("start");
     this.onStart?.();
   }
+  async restore(_id: string, o: { pidFile: string; imagePath: string; detach: boolean }) {
+    this.calls.push(`restore ${o.imagePath}${o.detach ? " detach" : ""}`);
+    writeFileSync(o.pidFile, String(this.nextPid++));
+    return 0;
+  }
   async exec(_id: string, _p: object, o: { pidFile: string }) {
     this.calls.push("exec");
     writeFileSync(o.pidFile, String(this.nextPid++));
@@ -183,6 +188,34 @@ test("deleting a task that never started lets its waiters go", async () => {
     await waiting;
     assert.equal(t.svc.containers.size, 0);
     assert.equal(await kindOfRejection(t.svc.wait("c1", "")), ErrorKind.NotFound);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test("a task created from a checkpoint runs nothing until Start restores it", async () => {
+  const t = setup();
+  try {
+    const c = await t.svc.create({
+      id: "c1",
+      bundle: t.dir,
+      rootfs: [],
+      stdio: t.stdio,
+      options: undefined,
+      checkpoint: "/ckpt",
+    });
+    assert.equal(c.init.pid, 0);
+    assert.deepEqual(t.runtime.calls, []);
+    assert.throws(
+      () => t.svc.exec("c1", "e1", t.stdio, {}),
+      (e) => kindOf(e) === ErrorKind.FailedPrecondition,
+    );
+    const p = await t.svc.start("c1", "");
+    assert.equal(p.pid, 1000);
+    assert.equal(p.state, "running");
+    assert.deepEqual(t.runtime.calls, ["restore /ckpt detach"]);
+    assert.equal(await t.publisher.flush(5000), true);
+    assert.deepEqual(t.fwd.topics, ["/tasks/create", "/tasks/start"]);
   } finally {
     t.cleanup();
   }

@@ -50,6 +50,7 @@ export function taskApi(svc: TaskService): TtrpcServiceImpl<typeof Task> {
         stdio: { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal },
         options: req.options,
         checkpoint: req.checkpoint,
+        parentCheckpoint: req.parentCheckpoint,
       });
       return { pid: c.init.pid };
     },
