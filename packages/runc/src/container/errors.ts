@@ -9,7 +9,6 @@ import {
 export const errNotExist = () => errNotFound("container does not exist");
 export const errExist = () => errAlreadyExists("container with given ID already exists");
 export const errNotRunning = () => errFailedPrecondition("container not running");
-export const errNotPaused = () => errFailedPrecondition("container not paused");
 export const errBadId = (id: string) => errInvalidArgument(`invalid id format: ${id}`);
 
 const ID = /^[\w+\-.]+$/;

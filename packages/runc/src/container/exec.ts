@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { errFailedPrecondition, errInvalidArgument } from "@containerd-ts/errdefs/errors.js";
+import { errInvalidArgument } from "@containerd-ts/errdefs/errors.js";
 import {
   AF_UNIX,
   CLONE_FS,
@@ -16,6 +16,7 @@ import { capabilityNamesValid } from "./exec-process.js";
 import { exitCodeOf, forwardSignals, spawnInit } from "./child.js";
 import { CLONE_FLAGS, PROC_NS } from "./namespaces.js";
 import { hookState, loadContainer } from "./ops.js";
+import { assertCan } from "./transitions.js";
 import { writeAtomic } from "./state.js";
 
 /** The process `exec` runs: --process FILE, or the container's process with the CLI's changes. */
@@ -67,9 +68,8 @@ export function execProcessConfig(base: ProcessConfig, a: ParsedArgs): ProcessCo
 export async function execProcess(root: string, a: ParsedArgs): Promise<number> {
   const c = await loadContainer(root, a.positionals[0]);
   const status = c.status();
-  if (status === "stopped") throw errFailedPrecondition("cannot exec in a stopped container");
-  if (status === "paused" && !bool(a.flags["ignore-paused"]))
-    throw errFailedPrecondition("cannot exec in a paused state");
+  if (!(status === "paused" && bool(a.flags["ignore-paused"])))
+    assertCan("exec", status, c.state.id);
   const proc = execProcessConfig(c.state.config.process, a);
   const detach = bool(a.flags.detach);
   const consoleSocket = str(a.flags["console-socket"]);

@@ -14,7 +14,8 @@ import { F_GETFL, F_SETFL, O_CLOEXEC, O_NONBLOCK, SIGNALS } from "@containerd-ts
 import { isSyscallError } from "@containerd-ts/sys/errors.js";
 import { libc } from "@containerd-ts/sys/libc.js";
 import { loadCgroupManager, type Cgroups } from "./cgroup.js";
-import { checkId, errNotExist, errNotPaused, errNotRunning } from "./errors.js";
+import { checkId, errNotExist, errNotRunning } from "./errors.js";
+import { assertCan } from "./transitions.js";
 import { runHooks, type HookState } from "./hooks.js";
 import {
   containerDir,
@@ -69,13 +70,7 @@ export function hookState(s: ContainerState, status: Status): HookState {
 /** `start`: release the init blocked on the exec fifo, then poststart hooks. */
 export async function startContainer(root: string, id: string | undefined): Promise<void> {
   const c = await loadContainer(root, id);
-  const status = c.status();
-  if (status === "stopped")
-    throw errFailedPrecondition("cannot start a container that has stopped");
-  if (status === "running")
-    throw errFailedPrecondition("cannot start an already running container");
-  if (status !== "created")
-    throw errFailedPrecondition(`cannot start a container in the ${status} state`);
+  assertCan("start", c.status(), c.state.id);
   const fifo = join(containerDir(root, c.state.id), EXEC_FIFO);
   // O_NONBLOCK: opening never waits for a writer; then block in read until the init writes
   const fd = openSync(fifo, fsc.O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -144,8 +139,7 @@ export async function killContainer(
 ): Promise<void> {
   const sig = parseSignal(signal);
   const c = await loadContainer(root, id);
-  const status = c.status();
-  if (status === "stopped" && !all) throw errNotRunning();
+  if (!all) assertCan("kill", c.status(), c.state.id);
   if (all) {
     await signalAll(c, sig);
     return;
@@ -209,8 +203,8 @@ export async function deleteContainer(
   const c = await loadContainer(root, cid);
   const status = c.status();
   if (status === "stopped") return await destroy(root, c, warn);
-  if (status === "created" || force) return killAndDestroy(root, c, warn);
-  throw errFailedPrecondition(`cannot delete container ${cid} that is not stopped: ${status}`);
+  if (!force) assertCan("delete", status, cid);
+  return killAndDestroy(root, c, warn);
 }
 
 export async function containerStateJson(root: string, id: string | undefined): Promise<string> {
@@ -254,14 +248,13 @@ export function formatTable(rows: string[][]): string {
 
 export async function pauseContainer(root: string, id: string | undefined): Promise<void> {
   const c = await loadContainer(root, id);
-  const s = c.status();
-  if (s !== "running" && s !== "created") throw errNotRunning();
+  assertCan("pause", c.status(), c.state.id);
   (await c.cgroups()).freeze();
 }
 
 export async function resumeContainer(root: string, id: string | undefined): Promise<void> {
   const c = await loadContainer(root, id);
-  if (c.status() !== "paused") throw errNotPaused();
+  assertCan("resume", c.status(), c.state.id);
   (await c.cgroups()).thaw();
 }
 
@@ -271,7 +264,7 @@ export async function updateContainer(
   resources: Record<string, unknown>,
 ): Promise<void> {
   const c = await loadContainer(root, id);
-  if (c.status() === "stopped") throw errNotRunning();
+  assertCan("update", c.status(), c.state.id);
   (await c.cgroups()).update(resources);
   c.state.config.resources = mergeResources(c.state.config.resources ?? {}, resources);
   saveState(root, c.state);
