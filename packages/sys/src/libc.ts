@@ -1,4 +1,4 @@
-import { DataType } from "ffi-rs";
+import type { DataType as FfiDataType } from "ffi-rs";
 import {
   AF_UNIX,
   F_GETFD,
@@ -17,7 +17,16 @@ import {
   TIOCSWINSZ,
 } from "./constants.js";
 import { SyscallError } from "./errors.js";
-import { callErrno, cStringTable, free, malloc, readMem, writeMem, type Param } from "./native.js";
+import {
+  callErrno,
+  cStringTable,
+  DataType,
+  free,
+  malloc,
+  readMem,
+  writeMem,
+  type Param,
+} from "./native.js";
 import type {
   CapabilitySets,
   Pty,
@@ -48,7 +57,7 @@ function sysNumbers(): { pivot_root: number; seccomp: number; keyctl: number } {
 function check(
   syscall: string,
   funcName: string,
-  ret: DataType.I32 | DataType.I64,
+  ret: FfiDataType.I32 | FfiDataType.I64,
   params: Param[],
   values: unknown[],
   path?: string,
