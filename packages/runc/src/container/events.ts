@@ -1,6 +1,8 @@
 import { errInvalidArgument } from "@containerd-ts/errdefs/errors.js";
 import { out } from "../cli/commands.js";
 import { loadContainer } from "./ops.js";
+import { toRuncStats } from "./runc-stats.js";
+import type { CgroupStats } from "../cgroups/types.js";
 
 function parseDuration(v: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v);
@@ -29,7 +31,13 @@ export async function eventsContainer(
   const c = await loadContainer(root, id);
   const cgroups = await c.cgroups();
   const emit = () =>
-    out(jsonBigints({ type: "stats", id: c.state.id, data: cgroups.stats() }) + "\n");
+    out(
+      jsonBigints({
+        type: "stats",
+        id: c.state.id,
+        data: toRuncStats(cgroups.stats() as CgroupStats),
+      }) + "\n",
+    );
   if (statsOnce) {
     emit();
     return 0;
