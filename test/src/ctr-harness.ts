@@ -48,6 +48,13 @@ export class TestDaemon {
   private proc?: ChildProcess;
   log = "";
 
+  /**
+   * The namespace ctr() uses unless told otherwise. The real runc shim keeps runc's state in
+   * /run/containerd/runc/<namespace>, shared by every daemon on the machine, so suites that run
+   * tasks pick a namespace of their own.
+   */
+  constructor(readonly namespace = "default") {}
+
   /** Starts the daemon; resolves to a reason to skip when our daemon is not there yet. */
   async start(): Promise<string | undefined> {
     const root = join(this.dir, "root");
@@ -99,7 +106,7 @@ export class TestDaemon {
   ctr(args: string[], opts: { input?: string; namespace?: string } = {}): Promise<RunResult> {
     return runProcess(
       process.execPath,
-      [CTR_TS, "-a", this.address, "-n", opts.namespace ?? "default", ...args],
+      [CTR_TS, "-a", this.address, "-n", opts.namespace ?? this.namespace, ...args],
       opts.input,
     );
   }

@@ -11,7 +11,7 @@ import { isRoot, REPO, TestDaemon } from "./ctr-harness.js";
  * CTR_TS_E2E_RUNTIME picks the runtime (default io.containerd.runc.v2).
  */
 
-const daemon = new TestDaemon();
+const daemon = new TestDaemon(`ctr-run-${process.pid}`);
 const rootfs = join(daemon.dir, "rootfs");
 const fifoDir = join(daemon.dir, "fifo");
 const runtime = process.env.CTR_TS_E2E_RUNTIME ?? "io.containerd.runc.v2";
