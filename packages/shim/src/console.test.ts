@@ -10,7 +10,7 @@ import { ConsoleCopy } from "./console.js";
 /** Reads what is there, retrying while the fd has nothing yet (EAGAIN). */
 async function readSome(fd: number): Promise<string> {
   const buf = Buffer.alloc(256);
-  for (let i = 0; i < 500; i++) {
+  for (let i = 0; i < 2000; i++) {
     try {
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n > 0) return buf.subarray(0, n).toString();
