@@ -1,4 +1,4 @@
-import { fromConnectError } from "@containerd-ts/errdefs";
+import { fromConnectError } from "@containerd-ts/errdefs/grpc.js";
 
 /** The server's message for a failed call (gRPC status message), else the error's own. */
 export function errorMessage(err: unknown): string {

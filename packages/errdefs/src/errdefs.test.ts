@@ -6,10 +6,10 @@ import {
   errNotFound,
   fromGrpcStatus,
   kindOf,
-  toConnectError,
   validateIdentifier,
   validateLabel,
 } from "./index.js";
+import { toConnectError } from "./grpc.js";
 
 test("valid identifiers pass", () => {
   for (const id of ["a", "default", "web-1", "a.b_c-d", "A1", "x".repeat(76)]) {
@@ -19,13 +19,19 @@ test("valid identifiers pass", () => {
 
 test("invalid identifiers are InvalidArgument", () => {
   for (const id of ["", "-a", "a-", "a..b", "a/b", "../x", "a b", "x".repeat(77), "é"]) {
-    assert.throws(() => validateIdentifier(id, "id"), (e) => kindOf(e) === ErrorKind.InvalidArgument);
+    assert.throws(
+      () => validateIdentifier(id, "id"),
+      (e) => kindOf(e) === ErrorKind.InvalidArgument,
+    );
   }
 });
 
 test("label size is capped at 4096 bytes", () => {
   validateLabel("k", "v".repeat(4095));
-  assert.throws(() => validateLabel("k", "v".repeat(4096)), (e) => kindOf(e) === ErrorKind.InvalidArgument);
+  assert.throws(
+    () => validateLabel("k", "v".repeat(4096)),
+    (e) => kindOf(e) === ErrorKind.InvalidArgument,
+  );
 });
 
 test("kinds map to gRPC codes and back", () => {

@@ -27,13 +27,15 @@ export class ContainerdError extends Error {
   }
 }
 
-export const errInvalidArgument = (msg: string) => new ContainerdError(ErrorKind.InvalidArgument, msg);
+export const errInvalidArgument = (msg: string) =>
+  new ContainerdError(ErrorKind.InvalidArgument, msg);
 export const errNotFound = (msg: string) => new ContainerdError(ErrorKind.NotFound, msg);
 export const errAlreadyExists = (msg: string) => new ContainerdError(ErrorKind.AlreadyExists, msg);
 export const errFailedPrecondition = (msg: string) =>
   new ContainerdError(ErrorKind.FailedPrecondition, msg);
 export const errUnavailable = (msg: string) => new ContainerdError(ErrorKind.Unavailable, msg);
-export const errNotImplemented = (msg: string) => new ContainerdError(ErrorKind.NotImplemented, msg);
+export const errNotImplemented = (msg: string) =>
+  new ContainerdError(ErrorKind.NotImplemented, msg);
 export const errInternal = (msg: string, cause?: unknown) =>
   new ContainerdError(ErrorKind.Internal, msg, { cause });
 

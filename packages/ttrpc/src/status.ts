@@ -1,4 +1,3 @@
-import { ConnectError } from "@connectrpc/connect";
 import { ContainerdError, ErrorKind, GrpcCode, kindToGrpcCode } from "@containerd-ts/errdefs";
 
 export interface StatusLike {
@@ -26,12 +25,25 @@ const errnoCodes: Record<string, number> = {
   EINVAL: GrpcCode.InvalidArgument,
 };
 
+/**
+ * A connect-es ConnectError, recognised by shape: importing @connectrpc/connect here would cost
+ * every shim start the time to load it.
+ */
+function isConnectError(err: unknown): err is Error & { code: number; rawMessage: string } {
+  return (
+    err instanceof Error &&
+    err.name === "ConnectError" &&
+    typeof (err as { code?: unknown }).code === "number" &&
+    typeof (err as { rawMessage?: unknown }).rawMessage === "string"
+  );
+}
+
 /** Server edge: whatever a handler threw → the google.rpc.Status sent back. */
 export function errorToStatus(err: unknown): StatusLike {
   if (err instanceof StatusError) return { code: err.code, message: err.message };
   if (err instanceof ContainerdError)
     return { code: kindToGrpcCode(err.kind), message: err.message };
-  if (err instanceof ConnectError) return { code: err.code, message: err.rawMessage };
+  if (isConnectError(err)) return { code: err.code, message: err.rawMessage };
   if (err instanceof Error) {
     const errno = (err as NodeJS.ErrnoException).code;
     const code = (errno !== undefined ? errnoCodes[errno] : undefined) ?? GrpcCode.Unknown;
