@@ -18,5 +18,5 @@ for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.1; done
 
 ctr() { ctr-ts --address "$sock" "$@"; }
 ctr version
-ctr run --rm --runtime io.containerd.ts.v2 --rootfs "$rootfs" hello /bin/sh -c 'echo "hello from $(hostname), pid $$"'
+ctr run --rm --runtime io.containerd.ts.v2 --rootfs "$rootfs" hello /bin/sh -c 'echo "hello from busybox: pid $$ in its own pid namespace, $(ls /bin | wc -l) applets"'
 echo "daemon log: $work/daemon.log"
