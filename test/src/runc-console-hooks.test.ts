@@ -148,7 +148,7 @@ describe("runc-ts console socket and hooks", { skip }, () => {
     assert.equal((await rt.run(["delete", "--force", id])).code, 0);
   });
 
-  test("terminal without a console socket is refused before anything is created", async () => {
+  test("create with a terminal but no console socket is refused before anything is created", async () => {
     const { id, b } = bundle(["sh"], (c) => {
       c.process.terminal = true;
     });
@@ -156,6 +156,27 @@ describe("runc-ts console socket and hooks", { skip }, () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /console socket/);
     assert.ok(!existsSync(join(rt.root, id)));
+  });
+
+  test("a foreground run/exec with a terminal proxies its own pty (like runc's tty.go)", async () => {
+    const { id, b } = bundle(["sh", "-c", "tty; echo fg-run; exit 6"], (c) => {
+      c.process.terminal = true;
+    });
+    const r = await rt.run(["run", "--bundle", b.dir, id]);
+    assert.equal(r.code, 6, r.stderr);
+    assert.match(r.stdout, /\/dev\/pts\/\d+\r\n/);
+    assert.match(r.stdout, /fg-run\r\n/);
+    const s = bundle(["sleep", "1000"]);
+    const files = { out: join(s.b.dir, "out"), err: join(s.b.dir, "err") };
+    assert.equal(
+      (await rt.run(["run", "-d", "--bundle", s.b.dir, s.id], { files })).code,
+      0,
+      readText(files.err),
+    );
+    const e = await rt.run(["exec", "-t", s.id, "sh", "-c", "tty; exit 4"]);
+    assert.equal(e.code, 4, e.stderr);
+    assert.match(e.stdout, /\/dev\/pts\/\d+\r\n/);
+    assert.equal((await rt.run(["delete", "--force", s.id])).code, 0);
   });
 
   test("hooks run in order with the state on stdin", async () => {

@@ -3,13 +3,13 @@ import { closeSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from
 import { join, resolve } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { errInvalidArgument, errNotImplemented } from "@containerd-ts/errdefs/errors.js";
-import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM } from "@containerd-ts/sys/constants.js";
 import { libc } from "@containerd-ts/sys/libc.js";
 import { buildInitPlan } from "../init/plan.js";
 import { validateSpec } from "../spec/config.js";
 import type { LinuxSeccomp } from "../spec/types.js";
 import { loadCgroupManager, type Cgroups } from "./cgroup.js";
 import { spawnInit } from "./child.js";
+import { connectConsole, ownConsole } from "./console.js";
 import { checkId, errExist } from "./errors.js";
 import { runHooks, type HookState } from "./hooks.js";
 import { enterNamespaces } from "./namespaces.js";
@@ -41,6 +41,8 @@ export interface Created {
   state: ContainerState;
   child: ChildProcess;
   cgroups: Cgroups;
+  /** the pty master of a foreground terminal without --console-socket */
+  master?: number;
 }
 
 /** Compiles the profile once here so a bad one fails before anything exists. */
@@ -53,19 +55,6 @@ async function checkSeccomp(profile: LinuxSeccomp): Promise<void> {
   }
   mod.compileSeccomp(profile);
   mod.seccompFilterFlags(profile);
-}
-
-/** Connects to the --console-socket; the init sends the pty master over it. */
-function connectConsole(path: string): number {
-  const sys = libc();
-  const fd = sys.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  try {
-    sys.connect(fd, path);
-  } catch (e) {
-    sys.close(fd);
-    throw e;
-  }
-  return fd;
 }
 
 export function readBundleConfig(bundle: string, id: string) {
@@ -93,7 +82,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const config = readBundleConfig(bundle, id);
   if (!existsSync(config.rootfs) || !statSync(config.rootfs).isDirectory())
     throw errInvalidArgument(`rootfs (${config.rootfs}) does not exist`);
-  if (config.process.terminal && !o.consoleSocket)
+  if (config.process.terminal && !o.consoleSocket && o.detach)
     throw errInvalidArgument(
       "cannot allocate tty if runc will detach without setting console socket",
     );
@@ -112,10 +101,15 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   let cgroups: Cgroups | undefined;
   let child: ChildProcess | undefined;
   let consoleFd: number | undefined;
+  let own: ReturnType<typeof ownConsole> | undefined;
   try {
     const fifo = join(dir, EXEC_FIFO);
     sys.mkfifo(fifo, 0o622);
     if (o.consoleSocket) consoleFd = connectConsole(o.consoleSocket);
+    else if (config.process.terminal) {
+      own = ownConsole(dir);
+      consoleFd = own.childFd;
+    }
     const steps = buildInitPlan(config, {
       noPivot: o.noPivot,
       noNewKeyring: o.noNewKeyring,
@@ -206,9 +200,10 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     };
     saveState(o.root, state);
     if (o.pidFile) writeAtomic(resolve(o.pidFile), String(pid));
-    return { state, child, cgroups };
+    return { state, child, cgroups, master: own?.receive() };
   } catch (e) {
     if (consoleFd !== undefined) closeSync(consoleFd);
+    own?.close();
     if (child?.pid !== undefined) {
       try {
         process.kill(child.pid, "SIGKILL");

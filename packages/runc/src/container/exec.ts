@@ -1,23 +1,18 @@
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { errInvalidArgument } from "@containerd-ts/errdefs/errors.js";
-import {
-  AF_UNIX,
-  CLONE_FS,
-  CLONE_NEWPID,
-  SOCK_CLOEXEC,
-  SOCK_STREAM,
-} from "@containerd-ts/sys/constants.js";
+import { CLONE_FS, CLONE_NEWPID } from "@containerd-ts/sys/constants.js";
 import { libc } from "@containerd-ts/sys/libc.js";
 import { bool, int, multi, str, type ParsedArgs } from "../cli/args.js";
 import { processSteps, type InitStep } from "../init/plan.js";
 import { validateProcess, type ProcessConfig } from "../spec/config.js";
 import { capabilityNamesValid } from "./exec-process.js";
 import { exitCodeOf, forwardSignals, spawnInit } from "./child.js";
+import { connectConsole, ownConsole, proxyConsole } from "./console.js";
 import { CLONE_FLAGS, PROC_NS } from "./namespaces.js";
 import { hookState, loadContainer } from "./ops.js";
 import { assertCan } from "./transitions.js";
-import { writeAtomic } from "./state.js";
+import { containerDir, writeAtomic } from "./state.js";
 
 /** The process `exec` runs: --process FILE, or the container's process with the CLI's changes. */
 export function execProcessConfig(base: ProcessConfig, a: ParsedArgs): ProcessConfig {
@@ -73,7 +68,7 @@ export async function execProcess(root: string, a: ParsedArgs): Promise<number> 
   const proc = execProcessConfig(c.state.config.process, a);
   const detach = bool(a.flags.detach);
   const consoleSocket = str(a.flags["console-socket"]);
-  if (proc.terminal && !consoleSocket)
+  if (proc.terminal && !consoleSocket && detach)
     throw errInvalidArgument(
       "cannot allocate tty if runc will detach without setting console socket",
     );
@@ -98,9 +93,11 @@ export async function execProcess(root: string, a: ParsedArgs): Promise<number> 
 
   const sys = libc();
   let consoleFd: number | undefined;
-  if (consoleSocket) {
-    consoleFd = sys.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sys.connect(consoleFd, consoleSocket);
+  let own: ReturnType<typeof ownConsole> | undefined;
+  if (consoleSocket) consoleFd = connectConsole(consoleSocket);
+  else if (proc.terminal) {
+    own = ownConsole(containerDir(root, c.state.id));
+    consoleFd = own.childFd;
   }
   if (namespaces.some((n) => n.type === "pid")) {
     const fd = openSync(`/proc/${pid}/ns/pid`, "r");
@@ -130,6 +127,7 @@ export async function execProcess(root: string, a: ParsedArgs): Promise<number> 
     const m = await child.next();
     if (m === undefined) break; // the sync fd closed on execve
     if (m.type === "error") {
+      own?.close();
       await exited;
       throw new Error(m.message);
     }
@@ -142,7 +140,12 @@ export async function execProcess(root: string, a: ParsedArgs): Promise<number> 
     return 0;
   }
   const undo = forwardSignals(childPid);
+  const tty = own ? proxyConsole(own.receive()) : undefined;
   const code = await exited;
+  if (tty) {
+    await Promise.race([tty.done, new Promise((r) => setTimeout(r, 1000))]);
+    tty.stop();
+  }
   undo();
   return code;
 }

@@ -1,5 +1,6 @@
 import { trace } from "../trace.js";
 import { exitCodeOf, forwardSignals } from "./child.js";
+import { proxyConsole } from "./console.js";
 import type { Created } from "./create.js";
 import { destroy, loadContainer, startContainer } from "./ops.js";
 
@@ -31,7 +32,12 @@ export async function runContainer(
   }
   trace("run: started");
   const undo = forwardSignals(c.state.initPid);
+  const tty = c.master !== undefined ? proxyConsole(c.master) : undefined;
   const code = await exited;
+  if (tty) {
+    await Promise.race([tty.done, new Promise((r) => setTimeout(r, 1000))]);
+    tty.stop();
+  }
   undo();
   trace("run: exited");
   if (!o.keep) await destroy(root, await loadContainer(root, c.state.id), o.warn);
