@@ -97,3 +97,49 @@ test("hostname, rlimits and umask go straight to their syscalls", () => {
     { name: "umask", args: [0o027] },
   ]);
 });
+
+test("a cgroup mount: v1 gets a tmpfs with one bind per hierarchy, v2 a bind of the container's dir", async () => {
+  const { mkdtempSync, rmSync, existsSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT } = await import(
+    "@containerd-ts/sys/constants.js"
+  );
+  const rootfs = mkdtempSync(join(tmpdir(), "plan-cg-"));
+  try {
+    const flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    const v1 = new RecordingSyscalls();
+    new PlanExecutor({
+      ...ctx(v1),
+      cgroupPaths: {
+        memory: "/sys/fs/cgroup/memory/c1",
+        "name=systemd": "/sys/fs/cgroup/systemd/c1",
+      },
+    }).run([
+      { op: "bindRootfs", rootfs },
+      { op: "cgroupMount", dest: "/sys/fs/cgroup", flags, readonly: true },
+    ]);
+    const target = join(rootfs, "sys/fs/cgroup");
+    assert.deepEqual(v1.argsOf("mount"), [
+      [rootfs, rootfs, null, MS_BIND | MS_REC, null],
+      ["tmpfs", target, "tmpfs", flags, "mode=755"],
+      ["/sys/fs/cgroup/memory/c1", join(target, "memory"), null, MS_BIND | MS_REC, null],
+      [null, join(target, "memory"), null, MS_BIND | MS_REMOUNT | MS_RDONLY | flags, null],
+      ["/sys/fs/cgroup/systemd/c1", join(target, "systemd"), null, MS_BIND | MS_REC, null],
+      [null, join(target, "systemd"), null, MS_BIND | MS_REMOUNT | MS_RDONLY | flags, null],
+      [null, target, null, MS_REMOUNT | MS_RDONLY | flags, null],
+    ]);
+    assert.ok(existsSync(join(target, "systemd")));
+    const v2 = new RecordingSyscalls();
+    new PlanExecutor({ ...ctx(v2), cgroupPaths: { "": "/sys/fs/cgroup/c1" } }).run([
+      { op: "bindRootfs", rootfs },
+      { op: "cgroupMount", dest: "/sys/fs/cgroup", flags, readonly: true },
+    ]);
+    assert.deepEqual(v2.argsOf("mount").slice(1), [
+      ["/sys/fs/cgroup/c1", target, null, MS_BIND | MS_REC, null],
+      [null, target, null, MS_BIND | MS_REMOUNT | flags | MS_RDONLY, null],
+    ]);
+  } finally {
+    rmSync(rootfs, { recursive: true, force: true });
+  }
+});
