@@ -81,6 +81,16 @@ async function lifecycle(rt: Runtime, work: string, id: string): Promise<Json> {
   b.write(baseConfig(["sh", "-c", "echo out; echo err >&2; exit 9"]));
   const run2 = await rt.run(["run", "--bundle", b.dir, `${id}-run2`]);
   seen.run = { code: run2.code, stdout: run2.stdout, stderr: run2.stderr };
+  // what the process is born with: signals, capabilities, no_new_privs, seccomp mode, rlimit
+  b.write(
+    baseConfig([
+      "sh",
+      "-c",
+      "grep -E '^(Sig(Ign|Blk)|Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):' /proc/self/status; ulimit -n; echo $$",
+    ]),
+  );
+  const run3 = await rt.run(["run", "--bundle", b.dir, `${id}-run3`]);
+  seen.processStatus = { code: run3.code, stdout: run3.stdout };
   return seen;
 }
 
@@ -92,7 +102,7 @@ describe("compat: runc-ts and runc give the same observable results", { skip }, 
   after(async () => {
     for (const kind of ["runc", "runc-ts"] as const) {
       const rt = runtime(kind, join(work, `${kind}-state`));
-      for (const id of ["cmp", "cmp-run2"]) await rt.run(["delete", "--force", id]);
+      for (const id of ["cmp", "cmp-run2", "cmp-run3"]) await rt.run(["delete", "--force", id]);
     }
     removeTree(work);
   });

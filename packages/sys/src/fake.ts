@@ -226,6 +226,9 @@ export class RecordingSyscalls implements Syscalls {
     this.rec("waitid", [idtype, id, options]);
     return { pid: 0, code: 0, status: 0 };
   }
+  resetSignals(): void {
+    this.rec("resetSignals", []);
+  }
   execve(
     path: string,
     argv: readonly string[],

@@ -110,6 +110,14 @@ test("execve replaces the Node process; argv/envp are NULL-terminated; fds 0-2 s
   assert.equal(r.status, 3);
 });
 
+test("resetSignals: the exec'd program does not inherit Node's ignored SIGPIPE/SIGXFSZ", () => {
+  const r = runChild(
+    `sys.libc().resetSignals();
+     sys.libc().execve("/bin/sh", ["sh", "-c", "grep SigIgn /proc/self/status"], [], [0, 1, 2]);`,
+  );
+  assert.match(r.stdout, /SigIgn:\s+0+\n/, r.stderr);
+});
+
 test("a failing execve throws a SyscallError naming the path", () => {
   assert.throws(
     () => libc().execve("/no/such/binary", ["x"], [], []),

@@ -362,6 +362,13 @@ export class LibcSyscalls implements Syscalls {
     check("waitid", "waitid", I32, [I32, I32, U8Array, I32], [idtype, id, info, options]);
     return { pid: info.readInt32LE(16), code: info.readInt32LE(8), status: info.readInt32LE(24) };
   }
+  resetSignals(): void {
+    for (let sig = 1; sig <= 31; sig++) {
+      if (sig === 9 || sig === 19) continue; // SIGKILL, SIGSTOP
+      // signal(sig, SIG_DFL); SIG_DFL is a NULL handler
+      callErrno("signal", I64, [I32, I64], [sig, 0]);
+    }
+  }
   execve(
     path: string,
     argv: readonly string[],

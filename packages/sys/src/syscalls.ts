@@ -93,6 +93,11 @@ export interface Syscalls {
   kill(pid: number, signal: number): void;
   waitpid(pid: number, options: number): WaitStatus;
   waitid(idtype: number, id: number, options: number): WaitidStatus;
+  /**
+   * Every catchable signal back to SIG_DFL. Node ignores SIGPIPE and SIGXFSZ, and ignored
+   * signals survive execve: call this right before execve so the new program starts clean.
+   */
+  resetSignals(): void;
   /** Replaces the process. `keepFds` get FD_CLOEXEC cleared first. Returns only by throwing. */
   execve(
     path: string,

@@ -293,6 +293,7 @@ export class PlanExecutor {
       }
       case "exec": {
         const env = withHome(s.env);
+        sys.resetSignals();
         sys.execve(this.execPath || s.args[0]!, s.args, env, [0, 1, 2, ...this.ctx.extraFds]);
       }
     }
