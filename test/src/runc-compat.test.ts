@@ -91,6 +91,17 @@ async function lifecycle(rt: Runtime, work: string, id: string): Promise<Json> {
   );
   const run3 = await rt.run(["run", "--bundle", b.dir, `${id}-run3`]);
   seen.processStatus = { code: run3.code, stdout: run3.stdout };
+  // a created container's init dies of SIGTERM (runc's Go init does)
+  b.write(baseConfig(["sleep", "1000"]));
+  seen.createTerm = code(
+    await rt.run(["create", "--bundle", b.dir, "--pid-file", join(b.dir, "pid4"), `${id}-term`], {
+      files,
+    }),
+  );
+  seen.killTerm = code(await rt.run(["kill", `${id}-term`, "TERM"]));
+  await waitFor(() => !pidAlive(Number(readText(join(b.dir, "pid4")))));
+  seen.termStatus = (JSON.parse((await rt.run(["state", `${id}-term`])).stdout) as Json).status;
+  seen.deleteTerm = code(await rt.run(["delete", `${id}-term`]));
   return seen;
 }
 
@@ -102,7 +113,8 @@ describe("compat: runc-ts and runc give the same observable results", { skip }, 
   after(async () => {
     for (const kind of ["runc", "runc-ts"] as const) {
       const rt = runtime(kind, join(work, `${kind}-state`));
-      for (const id of ["cmp", "cmp-run2", "cmp-run3"]) await rt.run(["delete", "--force", id]);
+      for (const id of ["cmp", "cmp-run2", "cmp-run3", "cmp-term"])
+        await rt.run(["delete", "--force", id]);
     }
     removeTree(work);
   });

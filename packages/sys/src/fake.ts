@@ -229,6 +229,10 @@ export class RecordingSyscalls implements Syscalls {
   resetSignals(): void {
     this.rec("resetSignals", []);
   }
+  exitNow(code: number): never {
+    this.rec("exitNow", [code]);
+    throw new Error(`exit ${code}`);
+  }
   execve(
     path: string,
     argv: readonly string[],

@@ -160,3 +160,8 @@ test("joinSessionKeyring gives the process a new session keyring", () => {
   );
   assert.equal(r.stdout.trim(), "true true", r.stderr);
 });
+
+test("exitNow ends the process at once with the code", () => {
+  const r = runChild(`setInterval(() => {}, 1000); sys.libc().exitNow(7);`);
+  assert.equal(r.status, 7);
+});

@@ -369,6 +369,10 @@ export class LibcSyscalls implements Syscalls {
       callErrno("signal", I64, [I32, I64], [sig, 0]);
     }
   }
+  exitNow(code: number): never {
+    callErrno("_exit", I32, [I32], [code]);
+    throw new Error("_exit returned");
+  }
   execve(
     path: string,
     argv: readonly string[],

@@ -98,6 +98,8 @@ export interface Syscalls {
    * signals survive execve: call this right before execve so the new program starts clean.
    */
   resetSignals(): void;
+  /** _exit(2): no atexit, no waiting for Node's worker threads (one may be stuck in a syscall) */
+  exitNow(code: number): never;
   /** Replaces the process. `keepFds` get FD_CLOEXEC cleared first. Returns only by throwing. */
   execve(
     path: string,

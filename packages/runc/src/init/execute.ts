@@ -55,6 +55,8 @@ export interface InitContext {
   runHooks(name: "createContainer" | "startContainer"): void;
   /** the seccomp module: BPF program and seccomp(2) flags for a profile */
   compileSeccomp?: (profile: LinuxSeccomp) => { program: Buffer; flags: number };
+  /** opens the exec fifo for writing without blocking the main thread (runAsync) */
+  openFifo?: (path: string) => Promise<number>;
 }
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -71,15 +73,37 @@ export class PlanExecutor {
   constructor(private readonly ctx: InitContext) {}
 
   run(steps: readonly InitStep[]): void {
+    for (const step of steps) this.guarded(step, () => this.step(step));
+  }
+
+  /**
+   * Like run(), but the exec fifo is opened off the main thread (ctx.openFifo): while the
+   * init waits for `start`, Node's event loop runs and a SIGTERM can end it, as with runc.
+   */
+  async runAsync(steps: readonly InitStep[]): Promise<void> {
     for (const step of steps) {
-      try {
-        this.step(step);
-      } catch (e) {
-        if (e instanceof Error && !e.message.includes(step.op))
-          e.message = `${step.op}: ${e.message}`;
-        throw e;
+      if (step.op === "waitExecFifo" && this.ctx.openFifo) {
+        const path = `/proc/self/fd/${this.execFifoFd}`;
+        this.execFifoWriteFd = await this.ctx.openFifo(path).catch((e: unknown) => {
+          throw this.named(step, e);
+        });
+        continue;
       }
+      this.guarded(step, () => this.step(step));
     }
+  }
+
+  private guarded(step: InitStep, f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      throw this.named(step, e);
+    }
+  }
+
+  private named(step: InitStep, e: unknown): unknown {
+    if (e instanceof Error && !e.message.includes(step.op)) e.message = `${step.op}: ${e.message}`;
+    return e;
   }
 
   private target(dest: string): string {

@@ -1,5 +1,6 @@
 import { trace } from "../trace.js";
-import { closeSync } from "node:fs";
+import { closeSync, constants as fsConstants, open } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { F_GETFD, F_SETFD, FD_CLOEXEC } from "@containerd-ts/sys/constants.js";
 import { libc } from "@containerd-ts/sys/libc.js";
 import { runHooks } from "../container/hooks.js";
@@ -56,6 +57,7 @@ export async function initMain(argv: readonly string[]): Promise<never> {
         msg.cgroupVersion === 2 ? { "": msg.cgroupPaths[""]! } : withoutUnified(msg.cgroupPaths),
       consoleFd,
       compileSeccomp,
+      openFifo: waitForStart,
       syncHooks() {
         chan.send({ type: "hooks" });
         const reply = chan.receive();
@@ -76,7 +78,7 @@ export async function initMain(argv: readonly string[]): Promise<never> {
         });
       },
     });
-    executor.run(msg.steps);
+    await executor.runAsync(msg.steps);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (open) {
@@ -90,6 +92,33 @@ export async function initMain(argv: readonly string[]): Promise<never> {
     }
   }
   process.exit(1);
+}
+
+const TERMINATING: NodeJS.Signals[] = [
+  "SIGTERM",
+  "SIGINT",
+  "SIGHUP",
+  "SIGQUIT",
+  "SIGUSR1",
+  "SIGUSR2",
+];
+
+/**
+ * Blocks in a libuv worker until `start` opens the fifo. Meanwhile the usual terminating
+ * signals end the init (runc's Go init dies of them too); as pid 1 of its namespace it would
+ * otherwise ignore them.
+ */
+function waitForStart(path: string): Promise<number> {
+  // _exit: process.exit would wait for the libuv worker that is stuck in open()
+  const die = (sig: NodeJS.Signals) => libc().exitNow(128 + (osConstants.signals[sig] ?? 0));
+  for (const s of TERMINATING) process.on(s, die);
+  return new Promise<number>((resolve, reject) =>
+    open(path, fsConstants.O_WRONLY, (err, fd) => {
+      for (const s of TERMINATING) process.off(s, die);
+      if (err) reject(err);
+      else resolve(fd);
+    }),
+  );
 }
 
 function withoutUnified(paths: Record<string, string>): Record<string, string> {
