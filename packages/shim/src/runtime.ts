@@ -120,9 +120,15 @@ export function runtimeConfig(bundle: string, namespace: string, o: Options): Ru
 
 export type RuntimeFactory = (config: RuntimeConfig) => Promise<OciRuntime>;
 
-/** Builds the shared RuncClient (loaded lazily: the shim starts faster without it). */
+/**
+ * Builds the shared RuncClient (loaded lazily: the shim starts faster without it); for this
+ * install's runc-ts, wrapped so that commands needing no new process run in the shim itself.
+ */
 export const runcClientFactory: RuntimeFactory = async (config) => {
-  const { RuncClient } = await import("@containerd-ts/runc/client/index.js");
+  const [{ RuncClient }, { inProcessWhenOwn }] = await Promise.all([
+    import("@containerd-ts/runc/client/index.js"),
+    import("./runtime-inprocess.js"),
+  ]);
   const client: OciRuntime = new RuncClient(config);
-  return client;
+  return inProcessWhenOwn(config, client);
 };
