@@ -98,6 +98,7 @@ export const SOCK_DGRAM = 2;
 export const SOCK_SEQPACKET = 5;
 export const SOCK_CLOEXEC = 0o2000000;
 export const SOL_SOCKET = 1;
+export const SO_PEERCRED = 17;
 export const SCM_RIGHTS = 1;
 
 export const TIOCSCTTY = 0x540e;

@@ -2,6 +2,7 @@ import { errnoNumber, SyscallError } from "./errors.js";
 import type {
   CapabilitySets,
   Pty,
+  PeerCredentials,
   ReceivedMessage,
   SyscallName,
   Syscalls,
@@ -214,6 +215,10 @@ export class RecordingSyscalls implements Syscalls {
   recvFds(fd: number, maxFds: number, maxData: number): ReceivedMessage {
     this.rec("recvFds", [fd, maxFds, maxData]);
     return { data: Buffer.alloc(0), fds: [] };
+  }
+  peerCredentials(fd: number): PeerCredentials {
+    this.rec("peerCredentials", [fd]);
+    return { pid: 0, uid: 0, gid: 0 };
   }
   kill(pid: number, signal: number): void {
     this.rec("kill", [pid, signal]);

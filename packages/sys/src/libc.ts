@@ -13,6 +13,7 @@ import {
   SECCOMP_MODE_FILTER,
   SECCOMP_SET_MODE_FILTER,
   SOL_SOCKET,
+  SO_PEERCRED,
   TIOCSCTTY,
   TIOCSWINSZ,
 } from "./constants.js";
@@ -29,6 +30,7 @@ import {
 } from "./native.js";
 import type {
   CapabilitySets,
+  PeerCredentials,
   Pty,
   ReceivedMessage,
   Syscalls,
@@ -322,6 +324,19 @@ export class LibcSyscalls implements Syscalls {
     } finally {
       free(m.base);
     }
+  }
+  peerCredentials(fd: number): PeerCredentials {
+    const ucred = Buffer.alloc(12); // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(ucred.length, 0);
+    check(
+      "getsockopt",
+      "getsockopt",
+      I32,
+      [I32, I32, I32, U8Array, U8Array],
+      [fd, SOL_SOCKET, SO_PEERCRED, ucred, len],
+    );
+    return { pid: ucred.readInt32LE(0), uid: ucred.readUInt32LE(4), gid: ucred.readUInt32LE(8) };
   }
   recvFds(fd: number, maxFds: number, maxData: number): ReceivedMessage {
     const ctlLen = cmsgSpace(maxFds * 4);

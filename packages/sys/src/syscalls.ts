@@ -30,6 +30,12 @@ export interface Pty {
   slavePath: string;
 }
 
+export interface PeerCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
 export interface ReceivedMessage {
   data: Buffer;
   fds: number[];
@@ -90,6 +96,8 @@ export interface Syscalls {
   sendFds(fd: number, fds: readonly number[], data: Buffer): number;
   /** recvmsg accepting up to maxFds descriptors; received fds are close-on-exec */
   recvFds(fd: number, maxFds: number, maxData: number): ReceivedMessage;
+  /** getsockopt(SO_PEERCRED): who holds the other end of a connected unix socket */
+  peerCredentials(fd: number): PeerCredentials;
   kill(pid: number, signal: number): void;
   waitpid(pid: number, options: number): WaitStatus;
   waitid(idtype: number, id: number, options: number): WaitidStatus;
