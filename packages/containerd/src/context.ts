@@ -1,4 +1,5 @@
-import { errFailedPrecondition, validateIdentifier } from "@containerd-ts/errdefs";
+import { errFailedPrecondition } from "@containerd-ts/errdefs";
+import { checkIdentifier } from "./identifiers.js";
 import type { DaemonConfig, LogLevel } from "./config.js";
 import type { EventExchange } from "./events/index.js";
 import type { ContainerService } from "./services/containers/domain.js";
@@ -84,6 +85,6 @@ export const NAMESPACE_HEADER = "containerd-namespace";
  */
 export function requireNamespace(headers: Headers): string {
   const ns = headers.get(NAMESPACE_HEADER);
-  if (!ns) throw errFailedPrecondition("namespace is required");
-  return validateIdentifier(ns, "namespace");
+  if (!ns) throw errFailedPrecondition("namespace is required: failed precondition");
+  return checkIdentifier(ns, "namespace validation: ");
 }

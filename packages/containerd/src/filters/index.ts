@@ -1,4 +1,4 @@
-export { parseFilter, parseFilters } from "./parser.js";
+export { parseFilter, parseFilters, parseStoreFilters } from "./parser.js";
 export {
   always,
   AllOf,

@@ -1,4 +1,4 @@
-import { errInvalidArgument } from "@containerd-ts/errdefs";
+import { errInvalidArgument, isInvalidArgument } from "@containerd-ts/errdefs";
 import { AllOf, AnyOf, always, Selector, type Filter, type Operator } from "./filter.js";
 import { Scanner, Tok } from "./scanner.js";
 import { unquote } from "./unquote.js";
@@ -124,8 +124,30 @@ export function parseFilter(s: string): Filter {
   }
 }
 
-/** Parses a list of filter strings, any of which may match (OR); [] matches everything. */
+/**
+ * Parses a list of filter strings, any of which may match (OR); [] matches everything.
+ * A syntax error carries containerd's ParseAll wording (one `: invalid argument` suffix).
+ */
 export function parseFilters(filters: readonly string[]): Filter {
   if (filters.length === 0) return always;
-  return new AnyOf(filters.map(parseFilter));
+  return new AnyOf(filters.map((s) => withInvalidSuffix(() => parseFilter(s))));
+}
+
+/**
+ * parseFilters as containerd's metadata stores (containers, leases) and introspection call it:
+ * they wrap the
+ * ParseAll error in InvalidArgument once more, so the message ends in the suffix twice.
+ */
+export function parseStoreFilters(filters: readonly string[]): Filter {
+  return withInvalidSuffix(() => parseFilters(filters));
+}
+
+function withInvalidSuffix<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (isInvalidArgument(err))
+      throw errInvalidArgument(`${(err as Error).message}: invalid argument`);
+    throw err;
+  }
 }

@@ -4,15 +4,15 @@ import {
   errInvalidArgument,
   errNotFound,
   validateIdentifier,
-  validateLabels,
 } from "@containerd-ts/errdefs";
+import { checkIdentifier, checkLabels } from "../../identifiers.js";
 import {
   ContainerCreateSchema,
   ContainerDeleteSchema,
   ContainerUpdateSchema,
 } from "@containerd-ts/gen/containerd/events/container_pb.js";
 import { eventAny, type EventExchange } from "../../events/index.js";
-import { mapField, nonEmpty, parseFilters, type Adaptor } from "../../filters/index.js";
+import { mapField, nonEmpty, parseStoreFilters, type Adaptor } from "../../filters/index.js";
 import {
   applyLabelPaths,
   dropEmpty,
@@ -48,16 +48,18 @@ const PATH_ALIASES: Record<string, string> = {
   snapshotKey: "snapshotkey",
 };
 
-function validateContainer(c: ContainerInput): void {
-  validateIdentifier(c.id, "container.id");
+/** containerd's validateContainer, with its wording; `context` names the operation. */
+function validateContainer(c: ContainerInput, context: string): void {
+  const invalid = (msg: string) => errInvalidArgument(`${context}${msg}: invalid argument`);
+  checkIdentifier(c.id, `${context}container.ID: `);
   for (const k of Object.keys(c.extensions)) {
-    if (k === "") throw errInvalidArgument("container.extensions keys must not be zero-length");
+    if (k === "") throw invalid("container.Extension keys must not be zero-length");
   }
-  validateLabels(c.labels, "container.labels");
-  if (!c.runtime.name) throw errInvalidArgument("container.runtime.name must be set");
-  if (!c.spec) throw errInvalidArgument("container.spec must be set");
+  checkLabels(c.labels, `${context}containers.Labels: `);
+  if (!c.runtime.name) throw invalid("container.Runtime.Name must be set");
+  if (!c.spec) throw invalid("container.Spec must be set");
   if (c.snapshotKey !== "" && c.snapshotter === "") {
-    throw errInvalidArgument("container.snapshotter must be set if container.snapshot_key is set");
+    throw invalid("container.Snapshotter must be set if container.SnapshotKey is set");
   }
 }
 
@@ -79,13 +81,13 @@ export class ContainerService {
   }
 
   list(ns: string, filters: readonly string[] = []): ContainerRecord[] {
-    const f = parseFilters(filters);
+    const f = parseStoreFilters(filters);
     return this.store.containers.list(ns).filter((c) => f.match(containerAdaptor(c)));
   }
 
   create(ns: string, input: ContainerInput): ContainerRecord {
     validateIdentifier(ns, "namespace");
-    validateContainer(input);
+    validateContainer(input, "create container failed validation: ");
     const now = new Date();
     const record: ContainerRecord = {
       ...input,
@@ -120,12 +122,12 @@ export class ContainerService {
   update(ns: string, input: ContainerInput, paths: readonly string[] = []): ContainerRecord {
     validateIdentifier(ns, "namespace");
     if (!input.id) throw errInvalidArgument("must specify a container id");
-    validateLabels(input.labels, "container.labels");
+    checkLabels(input.labels, "update failed validation: containers.Labels: ");
     const { record, event } = this.store.transaction(() => {
       const current = this.store.containers.get(ns, input.id);
       if (!current) throw notFound(ns, input.id);
       const next = applyContainerPaths(current, input, paths);
-      validateContainer(next);
+      validateContainer(next, "update failed validation: ");
       next.updatedAt = new Date(Math.max(Date.now(), current.updatedAt.getTime()));
       this.store.containers.update(ns, next);
       const event = this.events.record({

@@ -1,5 +1,5 @@
 import type { ConnectRouter } from "@connectrpc/connect";
-import { errInvalidArgument } from "@containerd-ts/errdefs";
+import { errInvalidArgument, isInvalidArgument } from "@containerd-ts/errdefs";
 import { Events } from "@containerd-ts/gen/containerd/services/events/v1/events_pb.js";
 import { requireNamespace, type DaemonContext } from "../../context.js";
 import type { StoredEvent } from "../../store/index.js";
@@ -30,7 +30,17 @@ export function registerEventsService(router: ConnectRouter, ctx: DaemonContext)
     },
     async *subscribe(req, call) {
       const signal = AbortSignal.any([call.signal, ctx.shutdown]);
-      for await (const e of events.subscribe({ filters: req.filters, signal })) {
+      let sub;
+      try {
+        sub = events.subscribe({ filters: req.filters, signal });
+      } catch (err) {
+        // containerd reports a bad filter as an untyped stream error (code Unknown)
+        if (!isInvalidArgument(err)) throw err;
+        throw new Error(
+          `subscription error: failed parsing subscription filters: ${(err as Error).message}`,
+        );
+      }
+      for await (const e of sub) {
         yield envelopeToProto(e);
       }
     },

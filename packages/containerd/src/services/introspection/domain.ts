@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { statSync } from "node:fs";
-import { nonEmpty, parseFilters, type Adaptor } from "../../filters/index.js";
+import { nonEmpty, parseStoreFilters, type Adaptor } from "../../filters/index.js";
 import type { MetadataStore } from "../../store/index.js";
 
 export interface PluginInfo {
@@ -81,7 +81,7 @@ export class IntrospectionService {
   }
 
   listPlugins(filters: readonly string[] = []): PluginInfo[] {
-    const f = parseFilters(filters);
+    const f = parseStoreFilters(filters);
     return this.plugins().filter((p) => f.match(pluginAdaptor(p)));
   }
 

@@ -7,7 +7,7 @@ import {
   validateIdentifier,
   validateLabels,
 } from "@containerd-ts/errdefs";
-import { mapField, nonEmpty, parseFilters, type Adaptor } from "../../filters/index.js";
+import { mapField, nonEmpty, parseStoreFilters, type Adaptor } from "../../filters/index.js";
 import {
   dropEmpty,
   type Labels,
@@ -111,7 +111,7 @@ export class LeaseService {
   }
 
   list(ns: string, filters: readonly string[] = []): LeaseRecord[] {
-    const f = parseFilters(filters);
+    const f = parseStoreFilters(filters);
     return this.store.leases.list(ns).filter((l) => f.match(leaseAdaptor(l)));
   }
 

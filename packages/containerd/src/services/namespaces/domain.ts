@@ -3,9 +3,8 @@ import {
   errFailedPrecondition,
   errInvalidArgument,
   errNotFound,
-  validateIdentifier,
-  validateLabels,
 } from "@containerd-ts/errdefs";
+import { checkIdentifier, checkLabels } from "../../identifiers.js";
 import {
   NamespaceCreateSchema,
   NamespaceDeleteSchema,
@@ -36,8 +35,8 @@ export class NamespaceService {
   }
 
   create(name: string, labels: Labels = {}): NamespaceRecord {
-    validateIdentifier(name, "namespace");
-    validateLabels(labels, "namespace.labels");
+    checkIdentifier(name);
+    checkLabels(labels);
     const clean = dropEmpty(labels);
     const e = this.store.transaction(() => {
       if (!this.store.namespaces.insert(name, clean)) {
@@ -59,8 +58,8 @@ export class NamespaceService {
    * containerd, updating an unknown namespace creates it.
    */
   update(name: string, labels: Labels, paths: readonly string[] = []): NamespaceRecord {
-    validateIdentifier(name, "namespace");
-    validateLabels(labels, "namespace.labels");
+    checkIdentifier(name);
+    checkLabels(labels);
     for (const p of paths) {
       if (p !== "labels" && !p.startsWith("labels.")) {
         throw errInvalidArgument(`cannot update "${p}" field`);
@@ -84,7 +83,7 @@ export class NamespaceService {
 
   /** Refused (FailedPrecondition) while the namespace still holds containers or leases. */
   delete(name: string): void {
-    validateIdentifier(name, "namespace");
+    checkIdentifier(name);
     const e = this.store.transaction(() => {
       if (!this.store.namespaces.get(name)) throw errNotFound(`namespace "${name}": not found`);
       const contents = this.store.namespaces.contents(name);

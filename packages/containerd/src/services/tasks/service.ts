@@ -10,6 +10,7 @@ import {
   isNotFound,
   validateIdentifier,
 } from "@containerd-ts/errdefs";
+import { checkIdentifier } from "../../identifiers.js";
 import {
   CheckpointOptionsSchema,
   OptionsSchema,
@@ -207,8 +208,8 @@ export class TaskService {
 
   async exec(ns: string, r: ExecProcessRequest): Promise<void> {
     if (r.execId === "") throw errInvalidArgument("exec id cannot be empty");
-    validateIdentifier(r.execId, "exec id");
     const t = await this.task(ns, r.containerId);
+    checkIdentifier(r.execId, `invalid exec id ${r.execId}: `);
     await t.exec({
       execId: r.execId,
       stdin: r.stdin,
