@@ -287,6 +287,28 @@ describe("real ctr: real containerd vs containerd-ts side by side", { skip }, ()
         norm: sortLabels,
       },
       { name: "containers ls after label", args: ["containers", "ls"], ns: "x" },
+      {
+        name: "containers label remove",
+        args: ["containers", "label", "c1", "k2="],
+        ns: "x",
+        norm: sortLabels,
+      },
+      {
+        name: "containers ls runtime filter",
+        args: ["containers", "ls", "runtime.name==io.containerd.runc.v2"],
+        ns: "x",
+      },
+      { name: "containers ls id regexp", args: ["containers", "ls", "id~=^c"], ns: "x" },
+      { name: "containers ls OR filters", args: ["containers", "ls", "id==zz", "id==c1"], ns: "x" },
+      { name: "containers create no args", args: ["containers", "create"], ns: "x" },
+      {
+        name: "namespaces create y with labels",
+        args: ["namespaces", "create", "y", "b=2", "a=1"],
+      },
+      { name: "namespaces ls labels", args: ["namespaces", "ls"] },
+      { name: "namespaces label y remove", args: ["namespaces", "label", "y", "a="] },
+      { name: "namespaces ls after unlabel", args: ["namespaces", "ls"] },
+      { name: "namespaces rm y", args: ["namespaces", "rm", "y"] },
       { name: "containers info missing", args: ["containers", "info", "missing"], ns: "x" },
       { name: "containers rm", args: ["containers", "rm", "c1"], ns: "x" },
       { name: "containers rm missing", args: ["containers", "rm", "missing"], ns: "x" },
@@ -298,6 +320,10 @@ describe("real ctr: real containerd vs containerd-ts side by side", { skip }, ()
         ns: "lns",
       },
       { name: "leases ls", args: ["leases", "ls"], ns: "lns", norm: squeeze },
+      { name: "leases create duplicate", args: ["leases", "create", "--id", "l1"], ns: "lns" },
+      { name: "leases create labels", args: ["leases", "create", "--id", "l2", "a=b"], ns: "lns" },
+      { name: "leases ls labels", args: ["leases", "ls"], ns: "lns", norm: squeeze },
+      { name: "leases rm l2", args: ["leases", "rm", "l2"], ns: "lns" },
       { name: "leases ls bad filter", args: ["leases", "ls", "id=="], ns: "lns" },
       { name: "leases rm", args: ["leases", "rm", "l1"], ns: "lns" },
       { name: "leases rm missing", args: ["leases", "rm", "l1"], ns: "lns" },
@@ -309,6 +335,16 @@ describe("real ctr: real containerd vs containerd-ts side by side", { skip }, ()
   });
 
   test("task commands", async () => {
+    const runArgs = (flag: string, id: string, ...cmd: string[]) => [
+      "run",
+      flag,
+      "--runtime",
+      "io.containerd.runc.v2",
+      "--rootfs",
+      "ROOTFS",
+      id,
+      ...cmd,
+    ];
     const pids = (s: string) => squeeze(numbers(s));
     const steps: Step[] = [
       { name: "tasks ls empty", args: ["tasks", "ls"], ns: "task" },
@@ -344,6 +380,34 @@ describe("real ctr: real containerd vs containerd-ts side by side", { skip }, ()
         ns: "task",
       },
       { name: "tasks ls running", args: ["tasks", "ls"], ns: "task", norm: pids },
+      { name: "run duplicate id", args: runArgs("-d", "c3", "/bin/true"), ns: "task" },
+      { name: "tasks start running", args: ["tasks", "start", "c3"], ns: "task" },
+      { name: "tasks ps missing", args: ["tasks", "ps", "missing"], ns: "task" },
+      { name: "run exit code", args: runArgs("--rm", "c6", "/bin/sh", "-c", "exit 3"), ns: "task" },
+      { name: "run missing binary", args: runArgs("--rm", "c7", "/bin/nope"), ns: "task" },
+      { name: "containers ls after failed run", args: ["containers", "ls"], ns: "task" },
+      { name: "containers rm c7", args: ["containers", "rm", "c7"], ns: "task" },
+      {
+        name: "containers create bogus runtime",
+        args: [
+          "containers",
+          "create",
+          "--runtime",
+          "io.containerd.bogus.v1",
+          "--rootfs",
+          "ROOTFS",
+          "c5",
+          "/bin/true",
+        ],
+        ns: "task",
+      },
+      { name: "tasks start bogus runtime", args: ["tasks", "start", "c5"], ns: "task" },
+      { name: "containers rm c5", args: ["containers", "rm", "c5"], ns: "task" },
+      {
+        name: "tasks update",
+        args: ["tasks", "update", "--memory-limit", "104857600", "c3"],
+        ns: "task",
+      },
       { name: "tasks ps", args: ["tasks", "ps", "c3"], ns: "task", norm: pids },
       {
         name: "tasks exec",
@@ -368,6 +432,11 @@ describe("real ctr: real containerd vs containerd-ts side by side", { skip }, ()
       { name: "tasks ps with exec", args: ["tasks", "ps", "c3"], ns: "task", norm: pids },
       { name: "tasks pause", args: ["tasks", "pause", "c3"], ns: "task" },
       { name: "tasks ls paused", args: ["tasks", "ls"], ns: "task", norm: pids },
+      {
+        name: "tasks exec paused",
+        args: ["tasks", "exec", "--exec-id", "e3", "c3", "/bin/echo", "z"],
+        ns: "task",
+      },
       { name: "tasks pause again", args: ["tasks", "pause", "c3"], ns: "task" },
       { name: "tasks resume", args: ["tasks", "resume", "c3"], ns: "task" },
       { name: "tasks resume again", args: ["tasks", "resume", "c3"], ns: "task" },
@@ -377,10 +446,32 @@ describe("real ctr: real containerd vs containerd-ts side by side", { skip }, ()
         ns: "task",
         norm: (s) => squeeze(s.replace(/\b\d+(\.\d+)?\b/g, "N")),
       },
+      {
+        name: "tasks metrics json",
+        args: ["tasks", "metrics", "--format", "json", "c3"],
+        ns: "task",
+        // the shape: Go's JSON omits zero values, so only objects and arrays are stable
+        norm: (s) =>
+          s
+            .split("\n")
+            .filter((l) => /[{[]$|^exit/.test(l.trim()))
+            .join("\n"),
+      },
+      {
+        name: "tasks kill exec",
+        args: ["tasks", "kill", "--exec-id", "e2", "-s", "9", "c3"],
+        ns: "task",
+      },
+      {
+        name: "tasks kill exec missing",
+        args: ["tasks", "kill", "--exec-id", "nope", "c3"],
+        ns: "task",
+      },
       { name: "tasks rm running", args: ["tasks", "rm", "c3"], ns: "task" },
       { name: "containers rm with task", args: ["containers", "rm", "c3"], ns: "task" },
       { name: "tasks kill -s 9", args: ["tasks", "kill", "-a", "-s", "9", "c3"], ns: "task" },
       { name: "tasks ls stopped", args: ["tasks", "ls"], ns: "task", norm: pids },
+      { name: "tasks kill stopped", args: ["tasks", "kill", "c3"], ns: "task" },
       { name: "tasks rm", args: ["tasks", "rm", "c3"], ns: "task", norm: numbers },
       { name: "tasks rm again", args: ["tasks", "rm", "c3"], ns: "task" },
       { name: "containers rm c3", args: ["containers", "rm", "c3"], ns: "task" },

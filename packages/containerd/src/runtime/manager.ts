@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { timestampNow, type Any, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
+  ContainerdError,
   errAlreadyExists,
   errNotFound,
   isNotFound,
@@ -176,8 +177,20 @@ export class RuntimeManager {
       throw errAlreadyExists(`task ${id}: already exists`);
     this.reserved.add(k);
     try {
-      const binary = this.resolver.resolve(o.runtime);
-      const bundle = await createBundle(this.roots, ns, id, o.spec);
+      let binary: string;
+      try {
+        binary = this.resolver.resolve(o.runtime);
+      } catch (err) {
+        // containerd's resolution fails with plain os errors: code Unknown
+        throw prefixed(
+          "failed to start shim: failed to resolve runtime path: ",
+          err,
+          ErrorKind.Unknown,
+        );
+      }
+      const bundle = await createBundle(this.roots, ns, id, o.spec).catch((err: unknown) => {
+        throw prefixed("failed to start shim: ", err);
+      });
       let log: ShimLog | undefined;
       let task: ShimTask | undefined;
       let address: string | undefined;
@@ -185,26 +198,34 @@ export class RuntimeManager {
         log = await ShimLog.open(bundle.path, this.opts.shimLog ?? stderrSink);
         const cfg = this.commandConfig(bundle, binary);
         const options = o.taskOptions ?? o.runtimeOptions;
-        address =
-          (await fastStartOwnShim(cfg, o.spec, options)) ??
-          (await shimStart(cfg, options, this.opts.startTimeoutMs ?? 30_000));
-        task = await ShimTask.connect(
-          bundle,
-          binary,
-          socketPathOf(address),
-          this.opts.shimDeadlines?.connect,
-          this.opts.shimDeadlines,
-        );
+        try {
+          address =
+            (await fastStartOwnShim(cfg, o.spec, options)) ??
+            (await shimStart(cfg, options, this.opts.startTimeoutMs ?? 30_000));
+          task = await ShimTask.connect(
+            bundle,
+            binary,
+            socketPathOf(address),
+            this.opts.shimDeadlines?.connect,
+            this.opts.shimDeadlines,
+          );
+        } catch (err) {
+          throw prefixed("failed to start shim: start failed: ", err);
+        }
         await writeFile(join(bundle.path, "shim-binary-path"), binary, { mode: 0o600 });
-        const pid = await task.create({
-          rootfs: o.rootfs ?? [],
-          stdin: o.stdin ?? "",
-          stdout: o.stdout ?? "",
-          stderr: o.stderr ?? "",
-          terminal: o.terminal ?? false,
-          checkpoint: o.checkpoint ?? "",
-          options: o.taskOptions ?? o.runtimeOptions,
-        });
+        const pid = await task
+          .create({
+            rootfs: o.rootfs ?? [],
+            stdin: o.stdin ?? "",
+            stdout: o.stdout ?? "",
+            stderr: o.stderr ?? "",
+            terminal: o.terminal ?? false,
+            checkpoint: o.checkpoint ?? "",
+            options: o.taskOptions ?? o.runtimeOptions,
+          })
+          .catch((err: unknown) => {
+            throw prefixed("failed to create shim task: ", err);
+          });
         await task.connectTask();
         this.register(task, log);
         return { task, pid };
@@ -367,4 +388,10 @@ export class RuntimeManager {
     }
     this.tasks.clear();
   }
+}
+
+/** containerd's `fmt.Errorf("<context>: %w", err)`: the same kind (unless told), prefixed text. */
+function prefixed(prefix: string, err: unknown, kind: ErrorKind = kindOf(err)): ContainerdError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new ContainerdError(kind, `${prefix}${message}`, { cause: err });
 }
