@@ -183,9 +183,13 @@ export class InProcessRuntime implements OciRuntime {
   }
 
   async create(id: string, o: Parameters<OciRuntime["create"]>[1]): Promise<void> {
-    // load the library while the runtime builds the container: start follows
-    void loadLibrary().catch(() => undefined);
-    return this.cli.create(id, o);
+    try {
+      await this.cli.create(id, o);
+    } finally {
+      // load the library while the daemon answers and the client asks for Start (not before
+      // the create: its spawn is on the critical path)
+      void loadLibrary().catch(() => undefined);
+    }
   }
 
   async start(id: string): Promise<void> {
