@@ -21,7 +21,7 @@ import { kindOf } from "@containerd-ts/errdefs";
 import { RuncClient } from "@containerd-ts/runc/client/index.js";
 import { defaultSpec } from "@containerd-ts/runc/spec/default.js";
 import { InProcessRuntime, inProcessWhenOwn, isOwnRuncTs } from "./runtime-inprocess.js";
-import type { OciRuntime, RuntimeConfig } from "./runtime.js";
+import { runcClientFactory, type OciRuntime, type RuntimeConfig } from "./runtime.js";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const RUNC_TS = join(REPO, "packages", "runc", "dist", "cli", "main.js");
@@ -95,6 +95,13 @@ test("inProcessWhenOwn: runc-ts in process, any other runtime (or systemd cgroup
   assert.equal(inProcessWhenOwn({ ...config, binary: "/bin/true" }, cli), cli);
   assert.equal(inProcessWhenOwn({ ...config, systemdCgroup: true }, cli), cli);
   assert.equal(inProcessWhenOwn(config, cli, { CONTAINERD_TS_RUNC_INPROCESS: "0" }), cli);
+});
+
+test("the shim's runtime factory wraps runc-ts and leaves runc alone", async (t) => {
+  const dir = tempDir(t, "inproc-factory-");
+  assert.ok((await runcClientFactory(configIn(dir, "c"))) instanceof InProcessRuntime);
+  const runc = await runcClientFactory({ ...configIn(dir, "c"), binary: "runc" });
+  assert.ok(runc instanceof RuncClient);
 });
 
 test("failures equal the CLI's: kind, message, exit code and the --log line", async (t) => {
