@@ -12,6 +12,9 @@ const PATTERN = "^[A-Za-z0-9]+(?:[._-](?:[A-Za-z0-9]+))*$";
 const IDENTIFIER = new RegExp(PATTERN);
 const SUFFIX = ": invalid argument";
 
+export const isIdentifier = (value: string): boolean =>
+  value.length > 0 && value.length <= MAX_IDENTIFIER_LENGTH && IDENTIFIER.test(value);
+
 export function checkIdentifier(value: string, context = ""): string {
   if (value.length === 0) {
     throw errInvalidArgument(`${context}identifier must not be empty${SUFFIX}`);

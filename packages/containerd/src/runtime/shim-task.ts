@@ -16,6 +16,7 @@ import {
   type PidsResponse,
 } from "@containerd-ts/gen/containerd/task/v2/shim_pb.js";
 import type { Bundle } from "./bundle.js";
+import { rebasingShimErrors } from "./shim-errors.js";
 
 /**
  * Deadlines of calls to a shim, in ms. A wedged shim must never hang the daemon: every
@@ -63,9 +64,9 @@ export class ShimTask {
     private readonly conn: TtrpcConnection,
     private readonly deadlines: Readonly<ShimDeadlines>,
   ) {
-    this.client = createTtrpcClient(Task, conn, {
-      metadata: { [TTRPC_NAMESPACE_KEY]: bundle.namespace },
-    });
+    this.client = rebasingShimErrors(
+      createTtrpcClient(Task, conn, { metadata: { [TTRPC_NAMESPACE_KEY]: bundle.namespace } }),
+    );
   }
 
   static async connect(

@@ -1,6 +1,5 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { errInvalidArgument } from "@containerd-ts/errdefs";
 import type {
   Container,
   ContainerSchema,
@@ -8,17 +7,17 @@ import type {
 import type { ContainerRecord } from "../../store/index.js";
 import type { ContainerInput } from "./domain.js";
 
+/** An absent container is an empty one (containerd's field is not a pointer): validation speaks. */
 export function containerFromProto(c: Container | undefined): ContainerInput {
-  if (!c) throw errInvalidArgument("container must be set");
   return {
-    id: c.id,
-    labels: { ...c.labels },
-    image: c.image,
-    runtime: { name: c.runtime?.name ?? "", options: c.runtime?.options },
-    spec: c.spec,
-    snapshotter: c.snapshotter,
-    snapshotKey: c.snapshotKey,
-    extensions: { ...c.extensions },
+    id: c?.id ?? "",
+    labels: { ...c?.labels },
+    image: c?.image ?? "",
+    runtime: { name: c?.runtime?.name ?? "", options: c?.runtime?.options },
+    spec: c?.spec,
+    snapshotter: c?.snapshotter ?? "",
+    snapshotKey: c?.snapshotKey ?? "",
+    extensions: { ...c?.extensions },
     sandbox: "",
   };
 }

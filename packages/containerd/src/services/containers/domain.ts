@@ -121,11 +121,11 @@ export class ContainerService {
    */
   update(ns: string, input: ContainerInput, paths: readonly string[] = []): ContainerRecord {
     validateIdentifier(ns, "namespace");
-    if (!input.id) throw errInvalidArgument("must specify a container id");
+    if (!input.id) throw errInvalidArgument("Container.ID required");
     checkLabels(input.labels, "update failed validation: containers.Labels: ");
     const { record, event } = this.store.transaction(() => {
       const current = this.store.containers.get(ns, input.id);
-      if (!current) throw notFound(ns, input.id);
+      if (!current) throw this.missing(ns, input.id, "update");
       const next = applyContainerPaths(current, input, paths);
       validateContainer(next, "update failed validation: ");
       next.updatedAt = new Date(Math.max(Date.now(), current.updatedAt.getTime()));
@@ -146,10 +146,23 @@ export class ContainerService {
     return record;
   }
 
+  /**
+   * containerd's wording for update/delete of a missing container: it names the namespace
+   * only when the namespace holds no containers (its bucket is missing).
+   */
+  private missing(ns: string, id: string, verb: "update" | "delete"): Error {
+    if (this.store.namespaces.contents(ns).containers === 0) {
+      return errNotFound(`cannot ${verb} container "${id}" in namespace "${ns}": not found`);
+    }
+    return errNotFound(
+      verb === "update" ? `container "${id}": not found` : `container ${id}: not found`,
+    );
+  }
+
   delete(ns: string, id: string): void {
     validateIdentifier(ns, "namespace");
     const e = this.store.transaction(() => {
-      if (!this.store.containers.delete(ns, id)) throw notFound(ns, id);
+      if (!this.store.containers.delete(ns, id)) throw this.missing(ns, id, "delete");
       return this.events.record({
         namespace: ns,
         topic: "/containers/delete",

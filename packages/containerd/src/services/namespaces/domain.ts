@@ -92,7 +92,7 @@ export class NamespaceService {
         .map(([kind]) => kind);
       if (busy.length > 0) {
         throw errFailedPrecondition(
-          `namespace "${name}" must be empty, but it still has ${busy.join(", ")}`,
+          `namespace "${name}" must be empty, but it still has ${busy.join(", ")}: failed precondition`,
         );
       }
       this.store.namespaces.delete(name);

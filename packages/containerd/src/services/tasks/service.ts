@@ -8,9 +8,8 @@ import {
   errNotFound,
   errNotImplemented,
   isNotFound,
-  validateIdentifier,
 } from "@containerd-ts/errdefs";
-import { checkIdentifier } from "../../identifiers.js";
+import { checkIdentifier, isIdentifier } from "../../identifiers.js";
 import {
   CheckpointOptionsSchema,
   OptionsSchema,
@@ -109,8 +108,8 @@ export class TaskService {
   ) {}
 
   private async container(ns: string, id: string): Promise<TaskContainer> {
-    validateIdentifier(id, "container id");
-    const c = await this.containers.get(ns, id);
+    // an id no container can have is simply not found (containerd looks it up as is)
+    const c = isIdentifier(id) ? await this.containers.get(ns, id) : undefined;
     if (!c) throw errNotFound(`container "${id}" in namespace "${ns}": not found`);
     return c;
   }
@@ -274,7 +273,14 @@ export class TaskService {
     try {
       filter = parseFilters(filters);
     } catch (err) {
-      throw errInvalidArgument(err instanceof Error ? err.message : String(err));
+      // containerd returns the ParseAll error as is: an untyped error, code Unknown
+      throw new ContainerdError(
+        ErrorKind.Unknown,
+        err instanceof Error ? err.message : String(err),
+        {
+          cause: err,
+        },
+      );
     }
     const picked = this.runtime.list(ns).filter((t) =>
       filter.match((path) => {
