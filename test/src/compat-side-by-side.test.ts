@@ -575,6 +575,45 @@ describe("real ctr: real containerd vs containerd-ts side by side", { skip }, ()
     results.set("events filtered", { real: payloads(real, rf), ts: payloads(ours, tf) });
   });
 
+  test("after a daemon restart", async () => {
+    const runtime = ["--runtime", "io.containerd.runc.v2", "--rootfs", rootfs];
+    const before = async (side: Side) => {
+      const run = (...args: string[]) => side.ctr(args, side.taskNs);
+      await run("run", "-d", ...runtime, "r1", "/bin/sleep", "60");
+      await run("tasks", "exec", "-d", "--exec-id", "e1", "r1", "/bin/sleep", "60");
+      await run("run", "-d", ...runtime, "r2", "/bin/sleep", "60");
+      await side.daemon.stop("SIGTERM");
+      // r2's shim dies while the daemon is away: the restarted daemon must clean it up
+      const shims = spawnSync("pgrep", ["-f", "--", `-namespace ${side.taskNs} `]).stdout;
+      for (const pid of shims.toString().split("\n").filter(Boolean)) {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+        if (argv[argv.indexOf("-id") + 1] === "r2") process.kill(Number(pid), "SIGKILL");
+      }
+      await side.daemon.start();
+    };
+    await Promise.all([before(real), before(ours)]);
+    const pids = (s: string) => squeeze(numbers(s));
+    const steps: Step[] = [
+      { name: "restart: tasks ls", args: ["tasks", "ls"], ns: "task", norm: pids },
+      { name: "restart: containers ls", args: ["containers", "ls"], ns: "task", norm: squeeze },
+      { name: "restart: tasks ps", args: ["tasks", "ps", "r1"], ns: "task", norm: pids },
+      {
+        name: "restart: tasks exec",
+        args: ["tasks", "exec", "--exec-id", "e2", "r1", "/bin/echo", "back"],
+        ns: "task",
+      },
+      {
+        name: "restart: tasks rm -f",
+        args: ["tasks", "rm", "-f", "r1"],
+        ns: "task",
+        norm: numbers,
+      },
+      { name: "restart: tasks ls after", args: ["tasks", "ls"], ns: "task", norm: pids },
+      { name: "restart: containers rm", args: ["containers", "rm", "r1", "r2"], ns: "task" },
+    ];
+    for (const step of steps) await runStep(step);
+  });
+
   test("gRPC error codes and messages", async () => {
     const probe = async (side: Side) => {
       const { tasks, namespaces, containers, leases, events } = side.grpc();
