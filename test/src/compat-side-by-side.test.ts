@@ -257,6 +257,26 @@ describe("real ctr: real containerd vs containerd-ts side by side", { skip }, ()
         args: ["plugins", "ls"],
         norm: (s) => squeeze(s.split("\n").slice(0, 2).join("\n")),
       },
+      // plugins both have: the v2 task runtime and the gRPC services ctr uses
+      {
+        name: "plugins ls runtime",
+        args: ["plugins", "ls", "type==io.containerd.runtime.v2"],
+        norm: squeeze,
+      },
+      {
+        name: "plugins ls grpc services",
+        args: [
+          "plugins",
+          "ls",
+          "type==io.containerd.grpc.v1,id~=^(tasks|containers|namespaces|leases|events|version|introspection)$",
+        ],
+        // the order is the plugin init order, which differs
+        norm: (s) => {
+          const lines = squeeze(s).split("\n");
+          const rows = lines.filter((l) => l.startsWith("io.")).sort();
+          return [...lines.filter((l) => !l.startsWith("io.")), ...rows].join("\n");
+        },
+      },
       { name: "plugins ls bad filter", args: ["plugins", "ls", "id=="] },
       { name: "events bad filter", args: ["events", "topic=="] },
       { name: "namespaces ls (fresh)", args: ["namespaces", "ls"] },
