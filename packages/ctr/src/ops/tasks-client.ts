@@ -1,3 +1,4 @@
+import { ConnectError } from "@connectrpc/connect";
 import type { ContainerdClient } from "../client/client.js";
 
 /** The Tasks service client (imported only by the commands that use it). */
@@ -16,7 +17,11 @@ export async function getTask(client: ContainerdClient, id: string, execId = "")
   );
   const container = (await client.service(Containers).get({ id }, client.call())).container;
   const tasks = await tasksService(client);
-  const res = await tasks.get({ containerId: id, execId }, client.call());
+  // ctr's client wraps a failed Tasks/Get: "no running task found: task c1 not found: not found"
+  const res = await tasks.get({ containerId: id, execId }, client.call()).catch((err: unknown) => {
+    if (!(err instanceof ConnectError)) throw err;
+    throw new ConnectError(`no running task found: ${err.rawMessage}`, err.code, err.metadata);
+  });
   if (!res.process) throw new Error(`task ${id} not found`);
   return { tasks, process: res.process, container };
 }

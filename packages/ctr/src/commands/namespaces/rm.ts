@@ -12,7 +12,7 @@ export default class NamespacesRm extends CtrCommand {
 
   async run(): Promise<void> {
     const { argv } = await this.parseCommand(NamespacesRm);
-    const [{ Namespaces }, { errorMessage }, client] = await Promise.all([
+    const [{ Namespaces }, { errorMessage, isNotFound }, client] = await Promise.all([
       import("@containerd-ts/gen/containerd/services/namespaces/v1/namespace_pb.js"),
       import("../../errors.js"),
       this.client(),
@@ -26,7 +26,9 @@ export default class NamespacesRm extends CtrCommand {
         await svc.delete({ name }, client.call());
         removed.push(name);
       } catch (err) {
-        failed.push({ name, error: errorMessage(err) });
+        // ctr: a namespace that is not there counts as removed
+        if (isNotFound(err)) removed.push(name);
+        else failed.push({ name, error: errorMessage(err) });
       }
     }
     this.output({ removed, failed }, () => removed.map((n) => n + "\n").join(""));
