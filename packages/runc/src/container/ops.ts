@@ -10,7 +10,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { errFailedPrecondition, errInvalidArgument } from "@containerd-ts/errdefs/errors.js";
-import { F_GETFL, F_SETFL, O_CLOEXEC, O_NONBLOCK, SIGNALS } from "@containerd-ts/sys/constants.js";
+import { O_CLOEXEC, O_NONBLOCK, SIGNALS } from "@containerd-ts/sys/constants.js";
 import { isSyscallError } from "@containerd-ts/sys/errors.js";
 import { libc } from "@containerd-ts/sys/libc.js";
 import { loadCgroupManager, type Cgroups } from "./cgroup.js";
@@ -72,23 +72,33 @@ export async function startContainer(root: string, id: string | undefined): Prom
   const c = await loadContainer(root, id);
   assertCan("start", c.status(), c.state.id);
   const fifo = join(containerDir(root, c.state.id), EXEC_FIFO);
-  // O_NONBLOCK: opening never waits for a writer; then block in read until the init writes
+  // O_NONBLOCK: opening never waits for a writer, and reading never blocks the thread (the
+  // shim runs this in its own event loop): EOF means no writer yet (the init may still be on
+  // its way to the fifo), EAGAIN that the init opened it and runs its startContainer hooks
   const fd = openSync(fifo, fsc.O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   try {
-    const sys = libc();
-    sys.fcntl(fd, F_SETFL, sys.fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    // EOF means no writer yet: the init may still be on its way to the fifo (it opens it
-    // right after saying "ready"), so wait for it unless it died
-    while (readSync(fd, Buffer.alloc(1), 0, 1, null) === 0) {
-      if (!initAlive(c.state))
+    for (;;) {
+      const n = readNonBlocking(fd);
+      if (n > 0) break;
+      if (n === 0 && !initAlive(c.state))
         throw errFailedPrecondition("cannot start a container that has stopped");
-      await sleep(2);
+      await sleep(n === 0 ? 2 : 1);
     }
   } finally {
     closeSync(fd);
   }
   unlinkSync(fifo);
   runHooks("poststart", c.state.config.hooks.poststart, hookState(c.state, "running"));
+}
+
+/** Bytes read (0 at EOF), or -1 when nothing is there yet (EAGAIN). */
+function readNonBlocking(fd: number): number {
+  try {
+    return readSync(fd, Buffer.alloc(1), 0, 1, null);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EAGAIN") return -1;
+    throw e;
+  }
 }
 
 /** runc's parseSignal: numbers, names with or without SIG, any case. */
