@@ -141,7 +141,7 @@ interface Side {
 
 const CGROUP_PARENT = `inproc-test-${process.pid}`;
 
-function makeBundle(dir: string, id: string): string {
+function makeBundle(dir: string, id: string, hooks?: Record<string, unknown>): string {
   const bundle = join(dir, id);
   const rootfs = join(bundle, "rootfs");
   mkdirSync(bundle, { recursive: true });
@@ -149,10 +149,12 @@ function makeBundle(dir: string, id: string): string {
   const spec = defaultSpec() as ReturnType<typeof defaultSpec> & {
     process: { terminal: boolean; args: string[] };
     linux: { cgroupsPath?: string };
+    hooks?: Record<string, unknown>;
   };
   spec.process.terminal = false;
   spec.process.args = ["sleep", "1000"];
   spec.linux.cgroupsPath = `/${CGROUP_PARENT}/${id}`;
+  if (hooks) spec.hooks = hooks;
   writeFileSync(join(bundle, "config.json"), JSON.stringify(spec));
   return bundle;
 }
@@ -286,5 +288,36 @@ test(
       logLines(sides[0]!.log).map((l) => l.replaceAll("c-cli", "c-ip")),
     );
     for (const s of sides) assert.equal(existsSync(join(dir, "state", s.id)), false);
+  },
+);
+
+test(
+  "start waits for a slow startContainer hook without stalling the shim's event loop",
+  { skip: (!isRoot || !existsSync("/bin/busybox")) && "needs root and busybox-static" },
+  async (t) => {
+    const dir = tempDir(t, "inproc-hook-");
+    const config = configIn(dir, "hook");
+    const { cli, ip } = pair(config);
+    const id = "slow-hook";
+    // startContainer hooks run in the container, between start opening the fifo and the write
+    const bundle = makeBundle(dir, id, {
+      startContainer: [{ path: "/bin/sleep", args: ["sleep", "0.4"] }],
+    });
+    t.after(async () => {
+      await cli.delete(id, { force: true }).catch(() => undefined);
+      removeCgroupParent();
+    });
+    await cli.create(id, { bundle, pidFile: join(bundle, "init.pid") });
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    try {
+      await ip.start(id);
+    } finally {
+      clearInterval(timer);
+    }
+    assert.equal((await cli.state(id)).status, "running");
+    // the hook's 0.4 s passed with the loop turning (a blocking read would leave ticks at 0-1)
+    assert.ok(ticks >= 5, `event loop ticks during start: ${ticks}`);
+    await ip.kill(id, 9);
   },
 );

@@ -193,8 +193,9 @@ export class InProcessRuntime implements OciRuntime {
   }
 
   async start(id: string): Promise<void> {
-    // startContainer hooks run in the init between our opening the exec fifo and its write
-    if (await this.hasHooks(id, ["startContainer", "poststart"])) return this.cli.start(id);
+    // startContainer hooks run in the init (start polls the exec fifo without blocking);
+    // poststart hooks would run here through spawnSync
+    if (await this.hasHooks(id, ["poststart"])) return this.cli.start(id);
     await this.run("start", ({ ops }) => ops.startContainer(this.config.root, id));
   }
 
