@@ -192,7 +192,6 @@ interface Step {
   ns?: string;
   /** Extra normalization (after the common one). */
   norm?: (s: string) => string;
-  /** Waits before the step (e.g. until a detached task is running). */
 }
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
