@@ -159,13 +159,17 @@ function makeBundle(dir: string, id: string, hooks?: Record<string, unknown>): s
   return bundle;
 }
 
+/** The tests' parent cgroup in every hierarchy, with whatever a failed delete left below it. */
 function removeCgroupParent(): void {
   for (const h of readdirSync("/sys/fs/cgroup")) {
-    for (const d of [join("/sys/fs/cgroup", h, CGROUP_PARENT)]) {
+    const parent = join("/sys/fs/cgroup", h, CGROUP_PARENT);
+    if (!existsSync(parent)) continue;
+    const dirs = readdirSync(parent, { withFileTypes: true }).filter((d) => d.isDirectory());
+    for (const d of [...dirs.map((d) => join(parent, d.name)), parent]) {
       try {
         rmdirSync(d);
       } catch {
-        // not there
+        // busy: something outlived its delete; the failing assertion says more
       }
     }
   }
@@ -209,85 +213,89 @@ test(
     // what the CLI sees of either container
     const observer = new RuncClient({ ...configIn(dir, "observer"), root: join(dir, "state") });
     const cliOf = (_s: Side) => observer;
-    t.after(async () => {
+    // in the body, not t.after: the temp dir (and the state root in it) must outlive this
+    const cleanup = async () => {
       for (const s of sides)
         await cliOf(s)
           .delete(s.id, { force: true })
           .catch(() => undefined);
       removeCgroupParent();
-    });
-
-    for (const s of sides) {
-      await s.runtime.create(s.id, { bundle: s.bundle, pidFile: join(s.bundle, "init.pid") });
-    }
-
-    /** One step on both sides; outcomes (and what the CLI then sees) must match. */
-    const step = async (what: string, op: (s: Side) => Promise<unknown>) => {
-      const got: unknown[] = [];
-      for (const s of sides) {
-        const o = await outcome(op(s));
-        const seen = await outcome(
-          cliOf(s)
-            .state(s.id)
-            .then((st) => st.status),
-        );
-        got.push(JSON.parse(JSON.stringify({ o, seen }).replaceAll(s.id, "ID")));
-      }
-      assert.deepEqual(got[1], got[0], what);
-      return got[0];
     };
+    try {
+      for (const s of sides) {
+        await s.runtime.create(s.id, { bundle: s.bundle, pidFile: join(s.bundle, "init.pid") });
+      }
 
-    const norm = (st: Record<string, unknown>, s: Side) => ({
-      ...st,
-      id: "ID",
-      pid: typeof st.pid,
-      bundle: st.bundle === s.bundle ? "BUNDLE" : st.bundle,
-      rootfs: st.rootfs === join(s.bundle, "rootfs") ? "ROOTFS" : st.rootfs,
-      created: typeof st.created,
-    });
-    await step("state (created)", async (s) =>
-      norm((await s.runtime.state(s.id)) as unknown as Record<string, unknown>, s),
-    );
-    assert.deepEqual(
-      await (sides[1]!.runtime as InProcessRuntime).state(sides[1]!.id),
-      await cliOf(sides[1]!).state(sides[1]!.id),
-      "in-process state = CLI state",
-    );
-    await step("start", (s) => s.runtime.start(s.id));
-    await step("start again", (s) => s.runtime.start(s.id));
-    await step("ps", async (s) => (await s.runtime.ps(s.id)).length);
-    const ipSide = sides[1]!;
-    assert.deepEqual(await ipSide.runtime.ps(ipSide.id), await cliOf(ipSide).ps(ipSide.id));
-    await step("resume while running", (s) => s.runtime.resume(s.id));
-    await step("pause", (s) => s.runtime.pause(s.id));
-    await step("kill while paused", (s) => s.runtime.kill(s.id, 10));
-    await step("delete while paused", (s) => s.runtime.delete(s.id));
-    await step("resume", (s) => s.runtime.resume(s.id));
-    await step("kill --all TERM (pid 1 ignores it)", (s) =>
-      s.runtime.kill(s.id, 15, { all: true }),
-    );
-    await step("update", async (s) => {
-      await s.runtime.update(s.id, { pids: { limit: 64 }, cpu: { shares: 512 } });
-      const state = JSON.parse(readFileSync(join(dir, "state", s.id, "state.json"), "utf8")) as {
-        config: { resources: unknown };
-        cgroupPaths: Record<string, string>;
+      /** One step on both sides; outcomes (and what the CLI then sees) must match. */
+      const step = async (what: string, op: (s: Side) => Promise<unknown>) => {
+        const got: unknown[] = [];
+        for (const s of sides) {
+          const o = await outcome(op(s));
+          const seen = await outcome(
+            cliOf(s)
+              .state(s.id)
+              .then((st) => st.status),
+          );
+          got.push(JSON.parse(JSON.stringify({ o, seen }).replaceAll(s.id, "ID")));
+        }
+        assert.deepEqual(got[1], got[0], what);
+        return got[0];
       };
-      const pids = state.cgroupPaths.pids ?? state.cgroupPaths[""];
-      const max = pids ? readFileSync(join(pids, "pids.max"), "utf8").trim() : "?";
-      return { resources: state.config.resources, max };
-    });
-    await step("stats", async (s) => shape(await s.runtime.stats(s.id)));
-    await step("kill KILL", (s) => s.runtime.kill(s.id, 9));
-    for (const s of sides) await waitStopped(s);
-    await step("kill after exit", (s) => s.runtime.kill(s.id, 15));
-    await step("delete", (s) => s.runtime.delete(s.id));
-    await step("delete again", (s) => s.runtime.delete(s.id));
-    await step("delete --force of nothing", (s) => s.runtime.delete(s.id, { force: true }));
-    assert.deepEqual(
-      logLines(sides[1]!.log),
-      logLines(sides[0]!.log).map((l) => l.replaceAll("c-cli", "c-ip")),
-    );
-    for (const s of sides) assert.equal(existsSync(join(dir, "state", s.id)), false);
+
+      const norm = (st: Record<string, unknown>, s: Side) => ({
+        ...st,
+        id: "ID",
+        pid: typeof st.pid,
+        bundle: st.bundle === s.bundle ? "BUNDLE" : st.bundle,
+        rootfs: st.rootfs === join(s.bundle, "rootfs") ? "ROOTFS" : st.rootfs,
+        created: typeof st.created,
+      });
+      await step("state (created)", async (s) =>
+        norm((await s.runtime.state(s.id)) as unknown as Record<string, unknown>, s),
+      );
+      assert.deepEqual(
+        await (sides[1]!.runtime as InProcessRuntime).state(sides[1]!.id),
+        await cliOf(sides[1]!).state(sides[1]!.id),
+        "in-process state = CLI state",
+      );
+      await step("start", (s) => s.runtime.start(s.id));
+      await step("start again", (s) => s.runtime.start(s.id));
+      await step("ps", async (s) => (await s.runtime.ps(s.id)).length);
+      const ipSide = sides[1]!;
+      assert.deepEqual(await ipSide.runtime.ps(ipSide.id), await cliOf(ipSide).ps(ipSide.id));
+      await step("resume while running", (s) => s.runtime.resume(s.id));
+      await step("pause", (s) => s.runtime.pause(s.id));
+      await step("kill while paused", (s) => s.runtime.kill(s.id, 10));
+      await step("delete while paused", (s) => s.runtime.delete(s.id));
+      await step("resume", (s) => s.runtime.resume(s.id));
+      await step("kill --all TERM (pid 1 ignores it)", (s) =>
+        s.runtime.kill(s.id, 15, { all: true }),
+      );
+      await step("update", async (s) => {
+        await s.runtime.update(s.id, { pids: { limit: 64 }, cpu: { shares: 512 } });
+        const state = JSON.parse(readFileSync(join(dir, "state", s.id, "state.json"), "utf8")) as {
+          config: { resources: unknown };
+          cgroupPaths: Record<string, string>;
+        };
+        const pids = state.cgroupPaths.pids ?? state.cgroupPaths[""];
+        const max = pids ? readFileSync(join(pids, "pids.max"), "utf8").trim() : "?";
+        return { resources: state.config.resources, max };
+      });
+      await step("stats", async (s) => shape(await s.runtime.stats(s.id)));
+      await step("kill KILL", (s) => s.runtime.kill(s.id, 9));
+      for (const s of sides) await waitStopped(s);
+      await step("kill after exit", (s) => s.runtime.kill(s.id, 15));
+      await step("delete", (s) => s.runtime.delete(s.id));
+      await step("delete again", (s) => s.runtime.delete(s.id));
+      await step("delete --force of nothing", (s) => s.runtime.delete(s.id, { force: true }));
+      assert.deepEqual(
+        logLines(sides[1]!.log),
+        logLines(sides[0]!.log).map((l) => l.replaceAll("c-cli", "c-ip")),
+      );
+      for (const s of sides) assert.equal(existsSync(join(dir, "state", s.id)), false);
+    } finally {
+      await cleanup();
+    }
   },
 );
 
@@ -303,21 +311,22 @@ test(
     const bundle = makeBundle(dir, id, {
       startContainer: [{ path: "/bin/sleep", args: ["sleep", "0.4"] }],
     });
-    t.after(async () => {
+    try {
+      await cli.create(id, { bundle, pidFile: join(bundle, "init.pid") });
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 10);
+      try {
+        await ip.start(id);
+      } finally {
+        clearInterval(timer);
+      }
+      assert.equal((await cli.state(id)).status, "running");
+      // the hook's 0.4 s passed with the loop turning (a blocking read leaves ticks at 0-3)
+      assert.ok(ticks >= 10, `event loop ticks during start: ${ticks}`);
+    } finally {
+      // in the body, not t.after: the temp dir (and the state root in it) must outlive this
       await cli.delete(id, { force: true }).catch(() => undefined);
       removeCgroupParent();
-    });
-    await cli.create(id, { bundle, pidFile: join(bundle, "init.pid") });
-    let ticks = 0;
-    const timer = setInterval(() => ticks++, 10);
-    try {
-      await ip.start(id);
-    } finally {
-      clearInterval(timer);
     }
-    assert.equal((await cli.state(id)).status, "running");
-    // the hook's 0.4 s passed with the loop turning (a blocking read would leave ticks at 0-1)
-    assert.ok(ticks >= 5, `event loop ticks during start: ${ticks}`);
-    await ip.kill(id, 9);
   },
 );
