@@ -321,7 +321,10 @@ export class TaskService {
   }
 }
 
-/** containerd's getProcessState: a State call with its 2 s deadline. */
+/**
+ * containerd's getProcessState: a State call with its 2 s deadline. Like containerd, the
+ * process leaves container_id empty (id names the task or the exec).
+ */
 async function processState(t: TaskHandle, execId: string): Promise<ProcessInit> {
   let s;
   try {
@@ -332,14 +335,12 @@ async function processState(t: TaskHandle, execId: string): Promise<ProcessInit>
       throw errNotFound(`task ${t.id} not found`);
     // containerd reports an unreachable state as UNKNOWN rather than failing the call
     return {
-      containerId: t.id,
       id: execId || t.id,
       status: Status.UNKNOWN,
       exitedAt: orZeroTime(undefined),
     };
   }
   return {
-    containerId: t.id,
     id: execId || t.id,
     pid: s.pid,
     status: s.status as number as Status,
