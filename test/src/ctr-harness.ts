@@ -85,7 +85,10 @@ export class TestDaemon {
       args = [DAEMON_MAIN, "--address", this.address, "--root", root, "--state", state];
     }
     // our shim and runc-ts are found on PATH like containerd finds containerd-shim-runc-v2
-    const env = { ...process.env, PATH: `${process.env.PATH}:${join(REPO, "node_modules", ".bin")}` };
+    const env = {
+      ...process.env,
+      PATH: `${process.env.PATH}:${join(REPO, "node_modules", ".bin")}`,
+    };
     const proc = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env });
     this.proc = proc;
     proc.stdout?.on("data", (b: Buffer) => (this.log += b.toString()));

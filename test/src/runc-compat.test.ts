@@ -20,6 +20,7 @@ import {
   type Result,
   type Runtime,
 } from "./runc-support.js";
+import { removeCgroups } from "./tasks-support.js";
 
 const skip = !isRoot
   ? "needs root"
@@ -226,6 +227,7 @@ class RealContainerd {
       clearTimeout(t);
     }
     rmSync(join("/run/containerd/runc", this.ns), { recursive: true, force: true });
+    removeCgroups(this.ns); // the namespace's parent cgroup, which runc leaves
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
