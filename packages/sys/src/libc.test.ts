@@ -87,6 +87,36 @@ test("SCM_RIGHTS: a descriptor sent with sendFds arrives with recvFds", () => {
   }
 });
 
+test("peerCredentials: SO_PEERCRED names the process at the other end", () => {
+  const dir = mkdtempSync(join(tmpdir(), "sys-"));
+  const s = libc();
+  const fds: number[] = [];
+  try {
+    const path = join(dir, "sock");
+    const listener = s.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fds.push(listener);
+    s.bind(listener, path);
+    s.listen(listener, 1);
+    const client = s.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fds.push(client);
+    s.connect(client, path);
+    const server = s.accept(listener);
+    fds.push(server);
+    assert.deepEqual(s.peerCredentials(server), {
+      pid: process.pid,
+      uid: process.getuid!(),
+      gid: process.getgid!(),
+    });
+    assert.throws(
+      () => s.peerCredentials(listener + 1000),
+      (e) => isSyscallError(e) && e.syscall === "getsockopt",
+    );
+  } finally {
+    for (const fd of fds) s.close(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("waitid with WNOWAIT peeks at an exit without stealing it from Node", async () => {
   const child = spawn("/bin/sh", ["-c", "exit 7"]);
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
