@@ -616,13 +616,17 @@ describe("real ctr: real containerd vs containerd-ts side by side", { skip }, ()
           .filter((l) => l.includes(` ${side.taskNs} `));
       // the subscriptions are up once they see an event of their own
       for (let i = 0; i < 50 && (mine().length === 0 || mine(filtered).length === 0); i++) {
-        await side.ctr(["namespaces", "label", side.taskNs, `probe=${i}`]);
+        await side.ctr(["namespaces", "label", side.taskNs, `probe=${i}`], side.taskNs);
         await new Promise((r) => setTimeout(r, 100));
       }
       const skip = mine().length;
       const skipFiltered = mine(filtered).length;
       const run = (...args: string[]) => side.ctr(args, side.taskNs);
       const runtime = ["--runtime", "io.containerd.runc.v2", "--rootfs", rootfs];
+      // namespace events go out in the caller's namespace (-n), not the one they name
+      await run("namespaces", "create", "evns", "a=b");
+      await run("namespaces", "label", "evns", "c=d");
+      await run("namespaces", "rm", "evns");
       await run("run", "--rm", ...runtime, "c4", "/bin/true");
       await run("run", "-d", ...runtime, "c8", "/bin/sleep", "60");
       await run("tasks", "exec", "--exec-id", "x1", "c8", "/bin/true");
@@ -702,11 +706,13 @@ describe("real ctr: real containerd vs containerd-ts side by side", { skip }, ()
           const mask = (k: string, v: unknown) =>
             k === "pid" && v !== 0
               ? "PID"
-              : k === "createdAt" || k === "updatedAt"
+              : k === "exitedAt" && (v as { seconds?: bigint }).seconds !== -62135596800n
                 ? "TIME"
-                : typeof v === "bigint"
-                  ? String(v)
-                  : bytesHex(v);
+                : k === "createdAt" || k === "updatedAt"
+                  ? "TIME"
+                  : typeof v === "bigint"
+                    ? String(v)
+                    : bytesHex(v);
           return `OK ${JSON.stringify(res, mask)}`;
         } catch (err) {
           const e = ConnectError.from(err);
@@ -826,8 +832,33 @@ describe("real ctr: real containerd vs containerd-ts side by side", { skip }, ()
         ),
       };
       await leases.delete({ id: "lz" }, h).catch(() => {});
+      // a task's end through the API: kill, wait, delete (g3 has a healthy shim)
+      await side.ctr(
+        [
+          "run",
+          "-d",
+          "--runtime",
+          "io.containerd.runc.v2",
+          "--rootfs",
+          rootfs,
+          "g3",
+          "/bin/sleep",
+          "60",
+        ],
+        side.taskNs,
+      );
+      const waited = answer(() => tasks.wait({ containerId: "g3" }, h));
+      lines["Tasks/Kill"] = await answer(() => tasks.kill({ containerId: "g3", signal: 9 }, h));
+      lines["Tasks/Wait"] = await waited;
+      lines["Tasks/Get stopped"] = await answer(() => tasks.get({ containerId: "g3" }, h));
+      lines["Tasks/Delete"] = await answer(() => tasks.delete({ containerId: "g3" }, h));
+      lines["Tasks/Delete again"] = await answer(() => tasks.delete({ containerId: "g3" }, h));
+      lines["Namespaces/List"] = (await answer(() => namespaces.list({}))).replace(
+        /"probe":"\d+"/,
+        '"probe":"N"',
+      );
       await side.ctr(["tasks", "rm", "-f", "g2"], side.taskNs);
-      await side.ctr(["containers", "rm", "g1", "g2"], side.taskNs);
+      await side.ctr(["containers", "rm", "g1", "g2", "g3"], side.taskNs);
       // last: containerd 1.6.20 does not survive it
       lines["Events/Publish without event"] = await answer(() =>
         events.publish({ topic: "/x/y" }, h),

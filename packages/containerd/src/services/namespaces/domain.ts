@@ -34,7 +34,11 @@ export class NamespaceService {
     return this.store.namespaces.list();
   }
 
-  create(name: string, labels: Labels = {}): NamespaceRecord {
+  /**
+   * `eventNamespace` is the envelope namespace of the /namespaces/create event: containerd
+   * publishes it in the caller's namespace (ctr's -n), not in the one created.
+   */
+  create(name: string, labels: Labels = {}, eventNamespace = name): NamespaceRecord {
     checkIdentifier(name);
     checkLabels(labels);
     const clean = dropEmpty(labels);
@@ -43,7 +47,7 @@ export class NamespaceService {
         throw errAlreadyExists(`namespace "${name}": already exists`);
       }
       return this.events.record({
-        namespace: name,
+        namespace: eventNamespace,
         topic: "/namespaces/create",
         event: eventAny(NamespaceCreateSchema, { name, labels: clean }),
       });
@@ -57,7 +61,13 @@ export class NamespaceService {
    * empty value removes the key); without paths, the labels are replaced. Like
    * containerd, updating an unknown namespace creates it.
    */
-  update(name: string, labels: Labels, paths: readonly string[] = []): NamespaceRecord {
+  update(
+    name: string,
+    labels: Labels,
+    paths: readonly string[] = [],
+    /** as for create: the caller's namespace */
+    eventNamespace = name,
+  ): NamespaceRecord {
     checkIdentifier(name);
     checkLabels(labels);
     for (const p of paths) {
@@ -71,7 +81,7 @@ export class NamespaceService {
       const next = paths.length === 0 ? dropEmpty(labels) : applyLabelPaths(current, labels, paths);
       this.store.namespaces.setLabels(name, next);
       const event = this.events.record({
-        namespace: name,
+        namespace: eventNamespace,
         topic: "/namespaces/update",
         event: eventAny(NamespaceUpdateSchema, { name, labels }),
       });
