@@ -20,6 +20,8 @@ import { Namespaces } from "@containerd-ts/gen/containerd/services/namespaces/v1
 import { Containers } from "@containerd-ts/gen/containerd/services/containers/v1/containers_pb.js";
 import { Leases } from "@containerd-ts/gen/containerd/services/leases/v1/leases_pb.js";
 import { Events } from "@containerd-ts/gen/containerd/services/events/v1/events_pb.js";
+import { Introspection } from "@containerd-ts/gen/containerd/services/introspection/v1/introspection_pb.js";
+import { Version } from "@containerd-ts/gen/containerd/services/version/v1/version_pb.js";
 import { DAEMON_MAIN, MetadataDaemon, type RunResult } from "./daemon-harness.js";
 
 /**
@@ -137,6 +139,8 @@ class Side {
       containers: createClient(Containers, transport),
       leases: createClient(Leases, transport),
       events: createClient(Events, transport),
+      introspection: createClient(Introspection, transport),
+      version: createClient(Version, transport),
     };
   }
 
@@ -697,7 +701,7 @@ describe("real ctr: real containerd vs containerd-ts side by side", { skip }, ()
 
   test("gRPC error codes and messages", async () => {
     const probe = async (side: Side) => {
-      const { tasks, namespaces, containers, leases, events } = side.grpc();
+      const { tasks, namespaces, containers, leases, events, introspection, version } = side.grpc();
       const h = { headers: { "containerd-namespace": side.taskNs } };
       const answer = async (call: () => Promise<unknown>) => {
         try {
@@ -853,6 +857,43 @@ describe("real ctr: real containerd vs containerd-ts side by side", { skip }, ()
       lines["Tasks/Get stopped"] = await answer(() => tasks.get({ containerId: "g3" }, h));
       lines["Tasks/Delete"] = await answer(() => tasks.delete({ containerId: "g3" }, h));
       lines["Tasks/Delete again"] = await answer(() => tasks.delete({ containerId: "g3" }, h));
+      lines["Containers/List"] = await answer(() => containers.list({ filters: ["id==g1"] }, h));
+      lines["Leases/List"] = await answer(async () => {
+        await leases.create({ id: "lr", labels: { a: "b" } }, h);
+        return leases.list({ filters: ["id==lr"] }, h);
+      });
+      lines["Leases/AddResource bad digest"] = await answer(() =>
+        leases.addResource({ id: "lr", resource: { id: "sha256:abc", type: "content" } }, h),
+      );
+      lines["Leases/AddResource bad type"] = await answer(() =>
+        leases.addResource({ id: "lr", resource: { id: "x", type: "images" } }, h),
+      );
+      const resource = { id: `sha256:${"ab".repeat(32)}`, type: "content" };
+      lines["Leases/AddResource"] = await answer(() =>
+        leases.addResource({ id: "lr", resource }, h),
+      );
+      lines["Leases/ListResources"] = await answer(() => leases.listResources({ id: "lr" }, h));
+      lines["Leases/DeleteResource"] = await answer(() =>
+        leases.deleteResource({ id: "lr", resource }, h),
+      );
+      lines["Leases/AddResource missing lease"] = await answer(() =>
+        leases.addResource({ id: "nolease", resource }, h),
+      );
+      await leases.delete({ id: "lr" }, h).catch(() => {});
+      lines["Events/Publish"] = await answer(() =>
+        events.publish(
+          { topic: "/sbs/probe", event: { typeUrl: "types.example/x", value: new Uint8Array() } },
+          h,
+        ),
+      );
+      lines["Introspection/Server"] = (await answer(() => introspection.server({}))).replace(
+        /"(uuid|pid|pidns)":"?[^",}]*"?/g,
+        '"$1":"X"',
+      );
+      lines["Version/Version"] = (await answer(() => version.version({}))).replace(
+        /"(version|revision)":"[^"]*"/g,
+        '"$1":"X"',
+      );
       lines["Namespaces/List"] = (await answer(() => namespaces.list({}))).replace(
         /"probe":"\d+"/,
         '"probe":"N"',

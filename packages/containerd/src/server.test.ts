@@ -208,9 +208,17 @@ test("ListStream, leases, introspection, health", async (t) => {
     await l.create({ labels: { "containerd.io/gc.expire": "2999-01-01T00:00:00Z" } }, ns("default"))
   ).lease!;
   assert.ok(lease.id.length > 0);
-  await l.addResource(
-    { id: lease.id, resource: { id: "sha256:abcd", type: "content" } },
-    ns("default"),
+  // content resources are digests (containerd parses them with go-digest)
+  const digest = `sha256:${"ab".repeat(32)}`;
+  await l.addResource({ id: lease.id, resource: { id: digest, type: "content" } }, ns("default"));
+  assert.equal(
+    await code(
+      l.addResource(
+        { id: lease.id, resource: { id: "sha256:abcd", type: "content" } },
+        ns("default"),
+      ),
+    ),
+    Code.InvalidArgument,
   );
   assert.equal(
     await code(
@@ -220,7 +228,7 @@ test("ListStream, leases, introspection, health", async (t) => {
   );
   assert.deepEqual(
     (await l.listResources({ id: lease.id }, ns("default"))).resources.map((r) => r.id),
-    ["sha256:abcd"],
+    [digest],
   );
   assert.equal((await l.list({ filters: [`id==${lease.id}`] }, ns("default"))).leases.length, 1);
   await l.delete({ id: lease.id }, ns("default"));

@@ -29,25 +29,41 @@ export function leaseAdaptor(l: LeaseRecord): Adaptor {
 }
 
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+/** go-digest's available algorithms and their hex lengths. */
+const DIGEST_HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
+
+/** go-digest's Parse: why `s` is not a digest, in its words, or undefined when it is one. */
+function digestProblem(s: string): string | undefined {
+  const i = s.indexOf(":");
+  if (i <= 0 || i + 1 === s.length) return "invalid checksum digest format";
+  const length = DIGEST_HEX_LENGTH[s.slice(0, i)];
+  if (length === undefined) {
+    return DIGEST.test(s) ? "unsupported digest algorithm" : "invalid checksum digest format";
+  }
+  const encoded = s.slice(i + 1);
+  if (encoded.length !== length) return "invalid checksum digest length";
+  return /^[a-f0-9]+$/.test(encoded) ? undefined : "invalid checksum digest format";
+}
 
 /** containerd's resource types: content (a digest), ingests, snapshots/<snapshotter>. */
 function validateResource(r: LeaseResource): LeaseResource {
+  const invalid = (msg: string) => errInvalidArgument(`${msg}: invalid argument`);
   const parts = r.type.split("/");
   switch (parts[0]) {
     case "content":
-    case "ingests":
-      if (parts.length !== 1) throw errInvalidArgument(`invalid resource type ${r.type}`);
-      if (parts[0] === "content" && !DIGEST.test(r.id)) {
-        throw errInvalidArgument(`invalid content resource id ${r.id}`);
-      }
+    case "ingests": {
+      if (parts.length !== 1) throw invalid(`invalid resource type ${r.type}`);
+      const problem = parts[0] === "content" ? digestProblem(r.id) : undefined;
+      if (problem) throw invalid(`invalid content resource id ${r.id}: ${problem}`);
       break;
+    }
     case "snapshots":
       if (parts.length !== 2 || parts[1] === "") {
-        throw errInvalidArgument(`invalid snapshot resource type ${r.type}`);
+        throw invalid(`invalid snapshot resource type ${r.type}`);
       }
       break;
     default:
-      throw errNotImplemented(`resource type ${r.type} not supported yet`);
+      throw errNotImplemented(`resource type ${r.type} not supported yet: not implemented`);
   }
   if (r.id === "") throw errInvalidArgument("resource id must not be empty");
   return r;
