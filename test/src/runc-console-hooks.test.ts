@@ -1,20 +1,15 @@
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { closeSync, existsSync, mkdirSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, isSyscallError, libc } from "@containerd-ts/sys";
 import {
-  baseConfig,
   cgroupDirs,
   hasBusybox,
   isRoot,
-  makeBundle,
-  readText,
-  removeTree,
-  runtime,
-  tempDir,
   type Json,
-  type Runtime,
+  readText,
+  runcTsSuite,
 } from "./runc-support.js";
 
 const skip = !isRoot ? "needs root" : !hasBusybox ? "needs /bin/busybox" : false;
@@ -70,41 +65,21 @@ function drain(master: number): string {
 }
 
 describe("runc-ts console socket and hooks", { skip }, () => {
-  let work: string;
-  let rt: Runtime;
-  const ids: string[] = [];
-  let n = 0;
-
-  before(() => {
-    work = tempDir("runc-ts-tty-");
-    rt = runtime("runc-ts", join(work, "state"));
-  });
-
-  after(async () => {
-    for (const id of ids) await rt.run(["delete", "--force", id]);
-    removeTree(work);
-  });
-
-  function bundle(args: string[], mutate?: (c: Json) => void) {
-    const c = baseConfig(args);
-    mutate?.(c);
-    const id = `rtc${process.pid}-${++n}`;
-    ids.push(id);
-    return { id, b: makeBundle(work, id, c) };
-  }
+  const suite = runcTsSuite("runc-ts-tty-", "rtc");
+  const bundle = suite.bundle;
 
   test("a terminal: the pty master arrives over --console-socket, the process has a tty of the right size", async () => {
     const { id, b } = bundle(["sh", "-c", "tty; stty size; echo done"], (c) => {
       c.process.terminal = true;
       c.process.consoleSize = { height: 33, width: 99 };
     });
-    const sock = join(work, `${id}.sock`);
-    const creating = rt.spawn(["create", "--bundle", b.dir, "--console-socket", sock, id]);
+    const sock = join(suite.work, `${id}.sock`);
+    const creating = suite.rt.spawn(["create", "--bundle", b.dir, "--console-socket", sock, id]);
     const master = await receiveConsole(sock, creating.done);
     try {
       const created = await creating.done;
       assert.equal(created.code, 0, created.stderr);
-      assert.equal((await rt.run(["start", id])).code, 0);
+      assert.equal((await suite.rt.run(["start", id])).code, 0);
       const text = drain(master);
       assert.match(text, /\/dev\/pts\/\d+\r?\n/);
       assert.match(text, /33 99\r?\n/);
@@ -112,19 +87,19 @@ describe("runc-ts console socket and hooks", { skip }, () => {
     } finally {
       closeSync(master);
     }
-    assert.equal((await rt.run(["delete", "--force", id])).code, 0);
+    assert.equal((await suite.rt.run(["delete", "--force", id])).code, 0);
   });
 
   test("exec --tty hands its own pty master over --console-socket", async () => {
     const { id, b } = bundle(["sleep", "1000"]);
     const files = { out: join(b.dir, "out"), err: join(b.dir, "err") };
     assert.equal(
-      (await rt.run(["run", "-d", "--bundle", b.dir, id], { files })).code,
+      (await suite.rt.run(["run", "-d", "--bundle", b.dir, id], { files })).code,
       0,
       readText(files.err),
     );
-    const sock = join(work, `${id}-exec.sock`);
-    const exec = rt.spawn([
+    const sock = join(suite.work, `${id}-exec.sock`);
+    const exec = suite.rt.spawn([
       "exec",
       "--tty",
       "--console-socket",
@@ -145,42 +120,42 @@ describe("runc-ts console socket and hooks", { skip }, () => {
     assert.equal(r.code, 3, r.stderr);
     assert.match(text, /\/dev\/pts\/\d+\r?\n/);
     assert.match(text, /exec-42/);
-    assert.equal((await rt.run(["delete", "--force", id])).code, 0);
+    assert.equal((await suite.rt.run(["delete", "--force", id])).code, 0);
   });
 
   test("create with a terminal but no console socket is refused before anything is created", async () => {
     const { id, b } = bundle(["sh"], (c) => {
       c.process.terminal = true;
     });
-    const r = await rt.run(["create", "--bundle", b.dir, id]);
+    const r = await suite.rt.run(["create", "--bundle", b.dir, id]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /console socket/);
-    assert.ok(!existsSync(join(rt.root, id)));
+    assert.ok(!existsSync(join(suite.rt.root, id)));
   });
 
   test("a foreground run/exec with a terminal proxies its own pty (like runc's tty.go)", async () => {
     const { id, b } = bundle(["sh", "-c", "tty; echo fg-run; exit 6"], (c) => {
       c.process.terminal = true;
     });
-    const r = await rt.run(["run", "--bundle", b.dir, id]);
+    const r = await suite.rt.run(["run", "--bundle", b.dir, id]);
     assert.equal(r.code, 6, r.stderr);
     assert.match(r.stdout, /\/dev\/pts\/\d+\r\n/);
     assert.match(r.stdout, /fg-run\r\n/);
     const s = bundle(["sleep", "1000"]);
     const files = { out: join(s.b.dir, "out"), err: join(s.b.dir, "err") };
     assert.equal(
-      (await rt.run(["run", "-d", "--bundle", s.b.dir, s.id], { files })).code,
+      (await suite.rt.run(["run", "-d", "--bundle", s.b.dir, s.id], { files })).code,
       0,
       readText(files.err),
     );
-    const e = await rt.run(["exec", "-t", s.id, "sh", "-c", "tty; exit 4"]);
+    const e = await suite.rt.run(["exec", "-t", s.id, "sh", "-c", "tty; exit 4"]);
     assert.equal(e.code, 4, e.stderr);
     assert.match(e.stdout, /\/dev\/pts\/\d+\r\n/);
-    assert.equal((await rt.run(["delete", "--force", s.id])).code, 0);
+    assert.equal((await suite.rt.run(["delete", "--force", s.id])).code, 0);
   });
 
   test("hooks run in order with the state on stdin", async () => {
-    const out = join(work, "hooks-out");
+    const out = join(suite.work, "hooks-out");
     mkdirSync(out, { recursive: true });
     const hook = (name: string, where = out) => ({
       path: "/bin/sh",
@@ -199,15 +174,15 @@ describe("runc-ts console socket and hooks", { skip }, () => {
       };
     });
     const files = { out: join(b.dir, "out"), err: join(b.dir, "err") };
-    const created = await rt.run(["create", "--bundle", b.dir, id], { files });
+    const created = await suite.rt.run(["create", "--bundle", b.dir, id], { files });
     assert.equal(created.code, 0, readText(files.err));
     assert.equal(readText(join(out, "order")), "prestart\ncreateRuntime\ncreateContainer\n");
     const st = JSON.parse(readFileSync(join(out, "createRuntime.json"), "utf8")) as Json;
     assert.equal(st.id, id);
     assert.equal(st.bundle, b.dir);
     assert.ok(st.pid > 0);
-    assert.equal((await rt.run(["start", id])).code, 0, readText(files.err));
-    assert.equal((await rt.run(["delete", "--force", id])).code, 0);
+    assert.equal((await suite.rt.run(["start", id])).code, 0, readText(files.err));
+    assert.equal((await suite.rt.run(["delete", "--force", id])).code, 0);
     assert.equal(
       readText(join(out, "order")),
       "prestart\ncreateRuntime\ncreateContainer\nstartContainer\npoststart\npoststop\n",
@@ -222,10 +197,10 @@ describe("runc-ts console socket and hooks", { skip }, () => {
     const { id, b } = bundle(["true"], (c) => {
       c.hooks = { createRuntime: [{ path: "/bin/sleep", args: ["sleep", "30"], timeout: 1 }] };
     });
-    const r = await rt.run(["create", "--bundle", b.dir, id]);
+    const r = await suite.rt.run(["create", "--bundle", b.dir, id]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /timeout/);
-    assert.ok(!existsSync(join(rt.root, id)));
+    assert.ok(!existsSync(join(suite.rt.root, id)));
     assert.deepEqual(cgroupDirs(`/${id}`), []);
   });
 });

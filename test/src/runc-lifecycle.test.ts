@@ -1,62 +1,37 @@
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  baseConfig,
   cgroupDirs,
   hasBusybox,
   isRoot,
-  makeBundle,
+  type Json,
   mountsUnder,
   pidAlive,
   readText,
-  removeTree,
-  runtime,
-  tempDir,
+  runcTsSuite,
   waitFor,
-  type Json,
-  type Runtime,
 } from "./runc-support.js";
 
 const skip = !isRoot ? "needs root" : !hasBusybox ? "needs /bin/busybox" : false;
 
 describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
-  let work: string;
-  let rt: Runtime;
-  const ids: string[] = [];
-  let n = 0;
-
-  before(() => {
-    work = tempDir("runc-ts-e2e-");
-    rt = runtime("runc-ts", join(work, "state"));
-  });
-
-  after(async () => {
-    for (const id of ids) await rt.run(["delete", "--force", id]);
-    removeTree(work);
-  });
-
-  function bundle(args: string[], mutate?: (c: Json) => void) {
-    const c = baseConfig(args);
-    mutate?.(c);
-    const id = `rt${process.pid}-${++n}`;
-    ids.push(id);
-    return { id, b: makeBundle(work, id, c) };
-  }
+  const suite = runcTsSuite("runc-ts-e2e-", "rt");
+  const bundle = suite.bundle;
 
   async function state(id: string): Promise<Json> {
-    const r = await rt.run(["state", id]);
+    const r = await suite.rt.run(["state", id]);
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout) as Json;
   }
 
   test("run: output and exit code of the container process", async () => {
     const { id, b } = bundle(["sh", "-c", "echo hello; exit 3"]);
-    const r = await rt.run(["run", "--bundle", b.dir, id]);
+    const r = await suite.rt.run(["run", "--bundle", b.dir, id]);
     assert.equal(r.stdout, "hello\n");
     assert.equal(r.code, 3);
-    assert.ok(!existsSync(join(rt.root, id)), "run without --keep deletes the container");
+    assert.ok(!existsSync(join(suite.rt.root, id)), "run without --keep deletes the container");
   });
 
   test("pid 1, hostname, env, cwd and user inside", async () => {
@@ -69,7 +44,7 @@ describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
         c.process.user = { uid: 1000, gid: 1000, additionalGids: [10] };
       },
     );
-    const r = await rt.run(["run", "--bundle", b.dir, id]);
+    const r = await suite.rt.run(["run", "--bundle", b.dir, id]);
     assert.equal(r.stderr, "");
     assert.equal(r.stdout.trim(), "1 boxed bar /tmp 1000:1000 1000 10");
     assert.equal(r.code, 0);
@@ -77,7 +52,7 @@ describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
 
   test("the root is read-only when root.readonly is set", async () => {
     const { id, b } = bundle(["sh", "-c", "touch /newfile || echo refused"]);
-    const r = await rt.run(["run", "--bundle", b.dir, id]);
+    const r = await suite.rt.run(["run", "--bundle", b.dir, id]);
     assert.match(r.stdout, /refused/);
     assert.ok(!existsSync(join(b.rootfs, "newfile")));
   });
@@ -86,7 +61,7 @@ describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
     const { id, b } = bundle(["sleep", "1000"]);
     const pidFile = join(b.dir, "init.pid");
     const files = { out: join(b.dir, "out"), err: join(b.dir, "err") };
-    const created = await rt.run(["create", "--bundle", b.dir, "--pid-file", pidFile, id], {
+    const created = await suite.rt.run(["create", "--bundle", b.dir, "--pid-file", pidFile, id], {
       files,
     });
     assert.equal(created.code, 0, readText(files.err));
@@ -106,24 +81,24 @@ describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
       { id, pid, status: "created", bundle: b.dir, rootfs: b.rootfs, ociVersion: "1.0.2-dev" },
     );
     assert.match(s.created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
-    assert.equal((await rt.run(["start", id])).code, 0);
+    assert.equal((await suite.rt.run(["start", id])).code, 0);
     assert.equal((await state(id)).status, "running");
-    const ps = await rt.run(["ps", "--format", "json", id]);
+    const ps = await suite.rt.run(["ps", "--format", "json", id]);
     assert.deepEqual(JSON.parse(ps.stdout), [pid]);
-    const list = await rt.run(["list", "--format", "json"]);
+    const list = await suite.rt.run(["list", "--format", "json"]);
     assert.ok(
       (JSON.parse(list.stdout) as Json[]).some((c) => c.id === id && c.status === "running"),
     );
-    assert.equal((await rt.run(["kill", id, "KILL"])).code, 0);
+    assert.equal((await suite.rt.run(["kill", id, "KILL"])).code, 0);
     assert.ok(await waitFor(() => !pidAlive(pid)));
     s = await state(id);
     assert.equal(s.status, "stopped");
     assert.equal(s.pid, 0);
-    assert.equal((await rt.run(["delete", id])).code, 0);
-    assert.ok(!existsSync(join(rt.root, id)), "state dir removed");
+    assert.equal((await suite.rt.run(["delete", id])).code, 0);
+    assert.ok(!existsSync(join(suite.rt.root, id)), "state dir removed");
     assert.deepEqual(mountsUnder(b.rootfs), [], "no mount left");
     assert.deepEqual(cgroupDirs(`/${id}`), [], "no cgroup left");
-    const gone = await rt.run(["state", id]);
+    const gone = await suite.rt.run(["state", id]);
     assert.equal(gone.code, 1);
     assert.match(gone.stderr, /container does not exist/);
   });
@@ -139,7 +114,7 @@ describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
     );
     const files = { out: join(b.dir, "out"), err: join(b.dir, "err") };
     assert.equal(
-      (await rt.run(["run", "-d", "--bundle", b.dir, id], { files })).code,
+      (await suite.rt.run(["run", "-d", "--bundle", b.dir, id], { files })).code,
       0,
       readText(files.err),
     );
@@ -150,7 +125,7 @@ describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
     );
     assert.deepEqual(mountsUnder(b.rootfs), [], "the host sees no container mount");
     assert.ok(!existsSync(join(b.rootfs, "tmp", "inside")));
-    assert.equal((await rt.run(["delete", "--force", id])).code, 0);
+    assert.equal((await suite.rt.run(["delete", "--force", id])).code, 0);
     assert.ok(!pidAlive(s.pid));
   });
 
@@ -158,46 +133,50 @@ describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
     const { id, b } = bundle(["sleep", "1000"]);
     const files = { out: join(b.dir, "out"), err: join(b.dir, "err") };
     assert.equal(
-      (await rt.run(["run", "-d", "--bundle", b.dir, id], { files })).code,
+      (await suite.rt.run(["run", "-d", "--bundle", b.dir, id], { files })).code,
       0,
       readText(files.err),
     );
-    const r = await rt.run(["delete", id]);
+    const r = await suite.rt.run(["delete", id]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /cannot delete container .* that is not stopped: running/);
     const pid = (await state(id)).pid as number;
-    assert.equal((await rt.run(["delete", "--force", id])).code, 0);
+    assert.equal((await suite.rt.run(["delete", "--force", id])).code, 0);
     assert.ok(!pidAlive(pid));
-    assert.ok(!existsSync(join(rt.root, id)));
+    assert.ok(!existsSync(join(suite.rt.root, id)));
   });
 
   test("pause freezes and resume thaws", async () => {
     const { id, b } = bundle(["sleep", "1000"]);
     const files = { out: join(b.dir, "out"), err: join(b.dir, "err") };
     assert.equal(
-      (await rt.run(["run", "-d", "--bundle", b.dir, id], { files })).code,
+      (await suite.rt.run(["run", "-d", "--bundle", b.dir, id], { files })).code,
       0,
       readText(files.err),
     );
     const pid = (await state(id)).pid as number;
-    assert.equal((await rt.run(["pause", id])).code, 0);
+    assert.equal((await suite.rt.run(["pause", id])).code, 0);
     assert.equal((await state(id)).status, "paused");
     assert.match(readText(`/proc/${pid}/status`), /State:\s+[DST]/);
-    assert.equal((await rt.run(["resume", id])).code, 0);
+    assert.equal((await suite.rt.run(["resume", id])).code, 0);
     assert.equal((await state(id)).status, "running");
-    assert.equal((await rt.run(["resume", id])).code, 1, "resume of a running container fails");
-    assert.equal((await rt.run(["delete", "--force", id])).code, 0);
+    assert.equal(
+      (await suite.rt.run(["resume", id])).code,
+      1,
+      "resume of a running container fails",
+    );
+    assert.equal((await suite.rt.run(["delete", "--force", id])).code, 0);
   });
 
   test("exec into a running container: output, exit code, --detach --pid-file", async () => {
     const { id, b } = bundle(["sleep", "1000"]);
     const files = { out: join(b.dir, "out"), err: join(b.dir, "err") };
     assert.equal(
-      (await rt.run(["run", "-d", "--bundle", b.dir, id], { files })).code,
+      (await suite.rt.run(["run", "-d", "--bundle", b.dir, id], { files })).code,
       0,
       readText(files.err),
     );
-    const r = await rt.run([
+    const r = await suite.rt.run([
       "exec",
       "--env",
       "X=42",
@@ -216,20 +195,20 @@ describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
       "the exec sees the container's pid namespace",
     );
     const pidFile = join(b.dir, "exec.pid");
-    const d = await rt.run(["exec", "--detach", "--pid-file", pidFile, id, "sleep", "1000"], {
+    const d = await suite.rt.run(["exec", "--detach", "--pid-file", pidFile, id, "sleep", "1000"], {
       files,
     });
     assert.equal(d.code, 0, readText(files.err));
     const execPid = Number(readFileSync(pidFile, "utf8"));
     assert.ok(pidAlive(execPid));
-    const ps = await rt.run(["ps", "-f", "json", id]);
+    const ps = await suite.rt.run(["ps", "-f", "json", id]);
     assert.ok((JSON.parse(ps.stdout) as number[]).includes(execPid), "exec joined the cgroup");
-    const table = await rt.run(["ps", id]);
+    const table = await suite.rt.run(["ps", id]);
     assert.match(table.stdout, /^UID\s+PID\s+PPID/);
     assert.match(table.stdout, /sleep 1000/);
-    assert.equal((await rt.run(["kill", "--all", id, "9"])).code, 0);
+    assert.equal((await suite.rt.run(["kill", "--all", id, "9"])).code, 0);
     assert.ok(await waitFor(() => !pidAlive(execPid)));
-    assert.equal((await rt.run(["delete", "--force", id])).code, 0);
+    assert.equal((await suite.rt.run(["delete", "--force", id])).code, 0);
   });
 
   test("kill --all signals every process in the container", async () => {
@@ -238,7 +217,7 @@ describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
     });
     const files = { out: join(b.dir, "out"), err: join(b.dir, "err") };
     assert.equal(
-      (await rt.run(["run", "-d", "--bundle", b.dir, id], { files })).code,
+      (await suite.rt.run(["run", "-d", "--bundle", b.dir, id], { files })).code,
       0,
       readText(files.err),
     );
@@ -253,10 +232,10 @@ describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
       }),
       `3 processes expected, got ${pids}`,
     );
-    assert.equal((await rt.run(["kill", "--all", id, "SIGKILL"])).code, 0);
+    assert.equal((await suite.rt.run(["kill", "--all", id, "SIGKILL"])).code, 0);
     assert.ok(await waitFor(() => pids.every((p) => !pidAlive(p))));
     assert.equal((await state(id)).status, "stopped");
-    assert.equal((await rt.run(["delete", id])).code, 0);
+    assert.equal((await suite.rt.run(["delete", id])).code, 0);
   });
 
   test("an 8 MB memory limit is in the cgroup and the container still runs", async () => {
@@ -270,7 +249,7 @@ describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
         c.linux.resources.memory = { limit: 8 * 1024 * 1024 };
       },
     );
-    const r = await rt.run(["run", "--bundle", b.dir, id]);
+    const r = await suite.rt.run(["run", "--bundle", b.dir, id]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), String(8 * 1024 * 1024));
   });
@@ -281,11 +260,11 @@ describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
     });
     const files = { out: join(b.dir, "out"), err: join(b.dir, "err") };
     assert.equal(
-      (await rt.run(["run", "-d", "--bundle", b.dir, id], { files })).code,
+      (await suite.rt.run(["run", "-d", "--bundle", b.dir, id], { files })).code,
       0,
       readText(files.err),
     );
-    const exec = await rt.run(["exec", id, "sh", "-c", "echo fine"]);
+    const exec = await suite.rt.run(["exec", id, "sh", "-c", "echo fine"]);
     assert.equal(exec.stdout, "fine\n", exec.stderr);
     const v1 = join("/sys/fs/cgroup/memory", id);
     const peak = Number(
@@ -294,7 +273,7 @@ describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
     );
     assert.ok(peak > 0 && peak < 4 * 1024 * 1024, `peak usage ${peak} bytes`);
     assert.equal(readText(join(v1, "memory.failcnt")).trim() || "0", "0");
-    assert.equal((await rt.run(["delete", "--force", id])).code, 0);
+    assert.equal((await suite.rt.run(["delete", "--force", id])).code, 0);
   });
 
   test("a pids limit stops a fork bomb", async () => {
@@ -308,7 +287,7 @@ describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
         c.linux.resources.pids = { limit: 10 };
       },
     );
-    const r = await rt.run(["run", "--bundle", b.dir, id]);
+    const r = await suite.rt.run(["run", "--bundle", b.dir, id]);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(Number(r.stdout.trim()) <= 10, `pids.current ${r.stdout}`);
   });
@@ -317,7 +296,7 @@ describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
     const { id, b } = bundle(["sh"], (c) => {
       c.process.cwd = "relative/dir";
     });
-    const r = await rt.run([
+    const r = await suite.rt.run([
       "--log-format",
       "json",
       "--log",
@@ -333,7 +312,7 @@ describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
     const entry = JSON.parse(last) as Json;
     assert.equal(entry.level, "error");
     assert.match(entry.msg, /process\.cwd/);
-    assert.ok(!existsSync(join(rt.root, id)));
+    assert.ok(!existsSync(join(suite.rt.root, id)));
     assert.deepEqual(cgroupDirs(`/${id}`), []);
   });
 
@@ -344,10 +323,10 @@ describe("runc-ts lifecycle on a busybox bundle", { skip }, () => {
       ["kill", "nope"],
       ["delete", "nope"],
     ]) {
-      const r = await rt.run(args);
+      const r = await suite.rt.run(args);
       assert.equal(r.code, 1, args.join(" "));
       assert.match(r.stderr, /container does not exist/);
     }
-    assert.equal((await rt.run(["delete", "--force", "nope"])).code, 0);
+    assert.equal((await suite.rt.run(["delete", "--force", "nope"])).code, 0);
   });
 });

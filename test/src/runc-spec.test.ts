@@ -1,51 +1,26 @@
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  baseConfig,
   hasBusybox,
   isRoot,
-  makeBundle,
-  readText,
-  removeTree,
-  RUNC_TS_MAIN,
-  runtime,
-  tempDir,
   type Json,
-  type Runtime,
+  readText,
+  RUNC_TS_MAIN,
+  runcTsSuite,
 } from "./runc-support.js";
 
 const skip = !isRoot ? "needs root" : !hasBusybox ? "needs /bin/busybox" : false;
 
 describe("runc-ts applies the OCI spec", { skip }, () => {
-  let work: string;
-  let rt: Runtime;
-  const ids: string[] = [];
-  let n = 0;
-
-  before(() => {
-    work = tempDir("runc-ts-spec-");
-    rt = runtime("runc-ts", join(work, "state"));
-  });
-
-  after(async () => {
-    for (const id of ids) await rt.run(["delete", "--force", id]);
-    removeTree(work);
-  });
-
-  function bundle(args: string[], mutate?: (c: Json) => void) {
-    const c = baseConfig(args);
-    mutate?.(c);
-    const id = `rts${process.pid}-${++n}`;
-    ids.push(id);
-    return { id, b: makeBundle(work, id, c) };
-  }
+  const suite = runcTsSuite("runc-ts-spec-", "rts");
+  const bundle = suite.bundle;
 
   async function runIn(args: string[], mutate?: (c: Json) => void, flags: string[] = []) {
     const { id, b } = bundle(args, mutate);
-    const r = await rt.run(["run", ...flags, "--bundle", b.dir, id]);
+    const r = await suite.rt.run(["run", ...flags, "--bundle", b.dir, id]);
     assert.equal(r.code, 0, r.stderr);
     return r.stdout;
   }
@@ -116,10 +91,10 @@ describe("runc-ts applies the OCI spec", { skip }, () => {
         syscalls: [{ names: ["mkdir"], action: "SCMP_ACT_BOGUS" }],
       };
     });
-    const r = await rt.run(["create", "--bundle", b.dir, id]);
+    const r = await suite.rt.run(["create", "--bundle", b.dir, id]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /SCMP_ACT_BOGUS|action/);
-    assert.ok(!existsSync(join(rt.root, id)));
+    assert.ok(!existsSync(join(suite.rt.root, id)));
   });
 
   test("--no-pivot runs the container with chroot", async () => {
@@ -133,11 +108,11 @@ describe("runc-ts applies the OCI spec", { skip }, () => {
     const a = bundle(["sleep", "1000"]);
     const files = { out: join(a.b.dir, "out"), err: join(a.b.dir, "err") };
     assert.equal(
-      (await rt.run(["run", "-d", "--bundle", a.b.dir, a.id], { files })).code,
+      (await suite.rt.run(["run", "-d", "--bundle", a.b.dir, a.id], { files })).code,
       0,
       readText(files.err),
     );
-    const pid = (JSON.parse((await rt.run(["state", a.id])).stdout) as Json).pid as number;
+    const pid = (JSON.parse((await suite.rt.run(["state", a.id])).stdout) as Json).pid as number;
     const out = await runIn(["readlink", "/proc/self/ns/net"], (c) => {
       c.linux.namespaces = c.linux.namespaces.map((ns: Json) =>
         ns.type === "network" ? { type: "network", path: `/proc/${pid}/ns/net` } : ns,
@@ -145,7 +120,7 @@ describe("runc-ts applies the OCI spec", { skip }, () => {
     });
     assert.equal(out.trim(), readlinkSync(`/proc/${pid}/ns/net`));
     assert.notEqual(out.trim(), readlinkSync("/proc/self/ns/net"));
-    await rt.run(["delete", "--force", a.id]);
+    await suite.rt.run(["delete", "--force", a.id]);
   });
 
   test("update: flags and --resources - change the cgroup", async () => {
@@ -154,27 +129,27 @@ describe("runc-ts applies the OCI spec", { skip }, () => {
     });
     const files = { out: join(b.dir, "out"), err: join(b.dir, "err") };
     assert.equal(
-      (await rt.run(["run", "-d", "--bundle", b.dir, id], { files })).code,
+      (await suite.rt.run(["run", "-d", "--bundle", b.dir, id], { files })).code,
       0,
       readText(files.err),
     );
-    const u = await rt.run(["update", "--memory", "32m", id]);
+    const u = await suite.rt.run(["update", "--memory", "32m", id]);
     assert.equal(u.code, 0, u.stderr);
     assert.equal(
       readText(join("/sys/fs/cgroup/memory", id, "memory.limit_in_bytes")).trim(),
       String(32 * 1024 * 1024),
     );
-    const r = await rt.run(["update", "--resources", "-", id], {
+    const r = await suite.rt.run(["update", "--resources", "-", id], {
       input: JSON.stringify({ pids: { limit: 20 } }),
     });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(readText(join("/sys/fs/cgroup/pids", id, "pids.max")).trim(), "20");
-    const ev = await rt.run(["events", "--stats", id]);
+    const ev = await suite.rt.run(["events", "--stats", id]);
     assert.equal(ev.code, 0, ev.stderr);
     const e = JSON.parse(ev.stdout) as Json;
     assert.equal(e.type, "stats");
     assert.equal(e.id, id);
-    await rt.run(["delete", "--force", id]);
+    await suite.rt.run(["delete", "--force", id]);
   });
 
   test("--preserve-fds hands extra descriptors to the container", async () => {
@@ -183,7 +158,7 @@ describe("runc-ts applies the OCI spec", { skip }, () => {
     const fd = openSync(join(b.dir, "extra"), "r");
     const child = spawn(
       process.execPath,
-      [RUNC_TS_MAIN, "--root", rt.root, "run", "--preserve-fds", "1", "--bundle", b.dir, id],
+      [RUNC_TS_MAIN, "--root", suite.rt.root, "run", "--preserve-fds", "1", "--bundle", b.dir, id],
       {
         stdio: ["ignore", "pipe", "pipe", fd],
       },

@@ -1,3 +1,4 @@
+import { after, before } from "node:test";
 import { spawn, spawnSync } from "node:child_process";
 import {
   closeSync,
@@ -194,4 +195,34 @@ export async function waitFor(cond: () => boolean, tries = 300): Promise<boolean
 
 export function removeTree(path: string): void {
   rmSync(path, { recursive: true, force: true });
+}
+
+/**
+ * The fixture every runc-ts e2e suite shares: a work dir, runc-ts on a state root inside it, and
+ * `bundle()` for busybox bundles whose containers are force-deleted (and the dir removed) after
+ * the suite, even when a test failed. Call it inside describe(); its fields are set in before().
+ */
+export function runcTsSuite(dirPrefix: string, idPrefix: string) {
+  const ids: string[] = [];
+  let n = 0;
+  const suite = {
+    work: "",
+    rt: undefined as unknown as Runtime,
+    bundle(args: string[], mutate?: (c: Json) => void): { id: string; b: Bundle } {
+      const c = baseConfig(args);
+      mutate?.(c);
+      const id = `${idPrefix}${process.pid}-${++n}`;
+      ids.push(id);
+      return { id, b: makeBundle(suite.work, id, c) };
+    },
+  };
+  before(() => {
+    suite.work = tempDir(dirPrefix);
+    suite.rt = runtime("runc-ts", join(suite.work, "state"));
+  });
+  after(async () => {
+    for (const id of ids) await suite.rt.run(["delete", "--force", id]);
+    removeTree(suite.work);
+  });
+  return suite;
 }
