@@ -1,5 +1,4 @@
-import { BinaryIO } from "./binary-io.js";
-import { ConsoleCopy, ConsoleSocket } from "./console.js";
+import type { ConsoleCopy, ConsoleSocket } from "./console.js";
 import type { RuntimeIO } from "./runtime.js";
 import { PipeIO, type StdioPaths } from "./stdio.js";
 import type { ShimSys } from "./sys.js";
@@ -35,10 +34,14 @@ export class ProcessIO {
     namespace: string,
   ): Promise<ProcessIO> {
     const io = new ProcessIO(sys, paths);
-    if (paths.terminal) io.socket = await ConsoleSocket.create(sys);
-    else if (paths.stdout.startsWith("binary://"))
+    // pty and logging-binary code is loaded on first use: most shims never need it
+    if (paths.terminal) {
+      const { ConsoleSocket } = await import("./console.js");
+      io.socket = await ConsoleSocket.create(sys);
+    } else if (paths.stdout.startsWith("binary://")) {
+      const { BinaryIO } = await import("./binary-io.js");
       io.pipe = await BinaryIO.open(sys, paths.stdout, id, namespace);
-    else io.pipe = PipeIO.open(paths);
+    } else io.pipe = PipeIO.open(paths);
     return io;
   }
 
@@ -56,6 +59,7 @@ export class ProcessIO {
     const socket = this.socket!;
     try {
       const master = await socket.receiveMaster();
+      const { ConsoleCopy } = await import("./console.js");
       this.console = new ConsoleCopy(this.sys, master, this.paths);
     } finally {
       socket.close();

@@ -79,5 +79,10 @@ export async function serve(
   // the shim is not disposable: a bug in one call must not take every container's shim down
   process.on("uncaughtException", (err) => log.error("uncaught exception", err));
   process.on("unhandledRejection", (err) => log.error("unhandled rejection", err));
-  log.debug("serving api", { pid: process.pid, startupMs: Math.round(performance.now()) });
+  const cpu = process.cpuUsage();
+  log.debug("serving api", {
+    pid: process.pid,
+    startupMs: Math.round(performance.now()),
+    startupCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+  });
 }
