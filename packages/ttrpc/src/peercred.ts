@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
-import { libc, type PeerCredentials } from "@containerd-ts/sys";
+import { libc } from "@containerd-ts/sys/libc.js";
+import type { PeerCredentials } from "@containerd-ts/sys/syscalls.js";
 
 export type { PeerCredentials };
 
