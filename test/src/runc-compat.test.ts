@@ -1,7 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   baseConfig,
@@ -21,6 +21,7 @@ import {
   type Runtime,
 } from "./runc-support.js";
 import { removeCgroups } from "./tasks-support.js";
+import { launchContainerd, stopContainerd, writeContainerdConfig } from "./real-containerd.js";
 
 const skip = !isRoot
   ? "needs root"
@@ -155,43 +156,22 @@ class RealContainerd {
   sock = "";
   readonly ns = `runcts${process.pid}`;
   private proc: ChildProcess | undefined;
-  log = "";
+  private daemonLog: () => string = () => "";
+  get log(): string {
+    return this.daemonLog();
+  }
 
   async start(): Promise<void> {
     this.dir = tempDir("runc-ts-ctd-");
     this.sock = join(this.dir, "containerd.sock");
-    const config = join(this.dir, "config.toml");
-    writeFileSync(
-      config,
-      [
-        "version = 2",
-        'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp"]',
-        "[grpc]",
-        `  address = "${this.sock}"`,
-        "",
-      ].join("\n"),
+    writeContainerdConfig(this.dir, this.sock);
+    const d = await launchContainerd(
+      this.dir,
+      this.sock,
+      async () => (await this.ctr(["version"])).code === 0,
     );
-    this.proc = spawn(
-      "containerd",
-      [
-        "--root",
-        join(this.dir, "root"),
-        "--state",
-        join(this.dir, "state"),
-        "--address",
-        this.sock,
-        "--config",
-        config,
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    this.proc.stdout!.on("data", (b: Buffer) => (this.log += b.toString()));
-    this.proc.stderr!.on("data", (b: Buffer) => (this.log += b.toString()));
-    for (let i = 0; i < 100; i++) {
-      if (existsSync(this.sock) && (await this.ctr(["version"])).code === 0) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`containerd did not come up:\n${this.log}`);
+    this.proc = d.proc;
+    this.daemonLog = d.log;
   }
 
   ctr(args: string[]): Promise<Result> {
@@ -219,13 +199,7 @@ class RealContainerd {
       await this.ctr(["tasks", "rm", "-f", id]);
       await this.ctr(["containers", "rm", id]);
     }
-    if (this.proc && this.proc.exitCode === null) {
-      const exited = new Promise((r) => this.proc!.once("exit", r));
-      this.proc.kill("SIGTERM");
-      const t = setTimeout(() => this.proc?.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(t);
-    }
+    await stopContainerd(this.proc);
     rmSync(join("/run/containerd/runc", this.ns), { recursive: true, force: true });
     removeCgroups(this.ns); // the namespace's parent cgroup, which runc leaves
     rmSync(this.dir, { recursive: true, force: true });

@@ -16,6 +16,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { launchContainerd, stopContainerd, writeContainerdConfig } from "./real-containerd.js";
 
 /**
  * The REAL containerd 1.6 drives containerd-shim-ts-v2 (`--runtime io.containerd.ts.v2`),
@@ -83,7 +84,10 @@ class RealContainerd {
   readonly rootfs = join(this.dir, "rootfs");
   readonly ns = `shimtest${process.pid}`;
   private proc: ChildProcess | undefined;
-  log = "";
+  private daemonLog: () => string = () => "";
+  get log(): string {
+    return this.daemonLog();
+  }
 
   constructor(private readonly runtimeBinary: string) {}
 
@@ -97,44 +101,20 @@ class RealContainerd {
 
   async start(): Promise<void> {
     makeRootfs(this.rootfs);
-    const config = join(this.dir, "config.toml");
-    writeFileSync(
-      config,
-      [
-        "version = 2",
-        'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp"]',
-        "[grpc]",
-        `  address = "${this.sock}"`,
-        "",
-      ].join("\n"),
-    );
+    writeContainerdConfig(this.dir, this.sock);
     await this.launch();
   }
 
   /** Starts (or restarts) the daemon on the same root, state and socket. */
   async launch(): Promise<void> {
-    const config = join(this.dir, "config.toml");
-    this.proc = spawn(
-      "containerd",
-      [
-        "--root",
-        join(this.dir, "root"),
-        "--state",
-        join(this.dir, "state"),
-        "--address",
-        this.sock,
-        "--config",
-        config,
-      ],
-      { env: this.env, stdio: ["ignore", "pipe", "pipe"] },
+    const d = await launchContainerd(
+      this.dir,
+      this.sock,
+      async () => (await this.ctr(["version"])).code === 0,
+      this.env,
     );
-    this.proc.stdout!.on("data", (b: Buffer) => (this.log += b.toString()));
-    this.proc.stderr!.on("data", (b: Buffer) => (this.log += b.toString()));
-    for (let i = 0; i < 100; i++) {
-      if (existsSync(this.sock) && (await this.ctr(["version"])).code === 0) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`containerd did not come up:\n${this.log}`);
+    this.proc = d.proc;
+    this.daemonLog = d.log;
   }
 
   /** SIGKILL: the daemon is gone at once, its shims stay. */
@@ -163,13 +143,7 @@ class RealContainerd {
       await this.ctr(["tasks", "rm", "-f", id]);
       await this.ctr(["containers", "rm", id]);
     }
-    if (this.proc && this.proc.exitCode === null) {
-      const exited = new Promise((r) => this.proc!.once("exit", r));
-      this.proc.kill("SIGTERM");
-      const t = setTimeout(() => this.proc?.kill("SIGKILL"), 5000);
-      await exited;
-      clearTimeout(t);
-    }
+    await stopContainerd(this.proc);
     for (const line of this.shims()) {
       const pid = Number.parseInt(line.trim(), 10);
       if (pid > 0) process.kill(pid, "SIGKILL");
