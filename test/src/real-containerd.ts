@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { removeCgroups } from "./tasks-support.js";
 import { join } from "node:path";
 
 /**
@@ -80,4 +81,21 @@ export async function stopContainerd(proc: ChildProcess | undefined, graceMs = 5
   const t = setTimeout(() => proc.kill("SIGKILL"), graceMs);
   await exited;
   clearTimeout(t);
+}
+
+/**
+ * What the real runc shim leaves of a namespace: runc's state root /run/containerd/runc/<ns>
+ * and the namespace's parent cgroup in every hierarchy. The cgroups stay busy for a moment
+ * while killed containers finish exiting, so removal is retried for a few seconds.
+ */
+export async function removeNamespaceLeftovers(ns: string, tries = 30): Promise<void> {
+  rmSync(join("/run/containerd/runc", ns), { recursive: true, force: true });
+  for (let i = 0; i < tries; i++) {
+    removeCgroups(ns);
+    const left = readdirSync("/sys/fs/cgroup").some((c) =>
+      existsSync(join("/sys/fs/cgroup", c, ns)),
+    );
+    if (!left) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -20,8 +20,12 @@ import {
   type Result,
   type Runtime,
 } from "./runc-support.js";
-import { removeCgroups } from "./tasks-support.js";
-import { launchContainerd, stopContainerd, writeContainerdConfig } from "./real-containerd.js";
+import {
+  launchContainerd,
+  removeNamespaceLeftovers,
+  stopContainerd,
+  writeContainerdConfig,
+} from "./real-containerd.js";
 
 const skip = !isRoot
   ? "needs root"
@@ -200,8 +204,7 @@ class RealContainerd {
       await this.ctr(["containers", "rm", id]);
     }
     await stopContainerd(this.proc);
-    rmSync(join("/run/containerd/runc", this.ns), { recursive: true, force: true });
-    removeCgroups(this.ns); // the namespace's parent cgroup, which runc leaves
+    await removeNamespaceLeftovers(this.ns);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

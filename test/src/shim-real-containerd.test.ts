@@ -8,7 +8,6 @@ import {
   mkdtempSync,
   copyFileSync,
   readFileSync,
-  readdirSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -16,7 +15,12 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchContainerd, stopContainerd, writeContainerdConfig } from "./real-containerd.js";
+import {
+  launchContainerd,
+  removeNamespaceLeftovers,
+  stopContainerd,
+  writeContainerdConfig,
+} from "./real-containerd.js";
 
 /**
  * The REAL containerd 1.6 drives containerd-shim-ts-v2 (`--runtime io.containerd.ts.v2`),
@@ -148,11 +152,7 @@ class RealContainerd {
       const pid = Number.parseInt(line.trim(), 10);
       if (pid > 0) process.kill(pid, "SIGKILL");
     }
-    rmSync(join("/run/containerd/runc", this.ns), { recursive: true, force: true });
-    // runc leaves the namespace's parent cgroup (/<ns>) in every hierarchy
-    for (const c of readdirSync("/sys/fs/cgroup")) {
-      spawnSync("rmdir", [join("/sys/fs/cgroup", c, this.ns)], { stdio: "ignore" });
-    }
+    await removeNamespaceLeftovers(this.ns);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
