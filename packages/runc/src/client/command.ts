@@ -2,7 +2,7 @@ import { spawn, type StdioOptions } from "node:child_process";
 import { open } from "node:fs/promises";
 import { ErrorKind } from "@containerd-ts/errdefs";
 import { RuncError, kindOfFailure, lastLogError } from "./errors.js";
-import type { RuncIO } from "./types.js";
+import type { RuncIO, SpawnRuntime } from "./types.js";
 
 export interface RunOptions {
   /** Give the runtime these fds as 0, 1, 2 (and the rest from 3 on) instead of capturing its output. */
@@ -13,6 +13,8 @@ export interface RunOptions {
   cwd?: string;
   /** The --log file: its new `error` lines explain a failure. */
   logFile?: string;
+  /** Starts the process (default: child_process.spawn). */
+  spawn?: SpawnRuntime;
 }
 
 export interface RunResult {
@@ -75,7 +77,7 @@ export async function runRuntime(
         ...(o.extraFds ?? []),
       ];
   const logOffset = await fileSize(o.logFile);
-  const child = spawn(binary, args, { cwd: o.cwd, env: runtimeEnv(), stdio });
+  const child = (o.spawn ?? spawn)(binary, args, { cwd: o.cwd, env: runtimeEnv(), stdio });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout?.on("data", (d: Buffer) => out.push(d));

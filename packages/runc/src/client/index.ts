@@ -9,4 +9,5 @@ export type {
   ExecOptions,
   CheckpointOptions,
   RestoreOptions,
+  SpawnRuntime,
 } from "./types.js";

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { ErrorKind, kindOf } from "@containerd-ts/errdefs";
 import { RuncClient } from "./runc-client.js";
@@ -321,4 +322,29 @@ test("kill failures meaning 'already gone' are NotFound; 'does not exist' is Not
 test("a missing binary is a RuncError, not a crash", async () => {
   const client = new RuncClient({ binary: "/nonexistent/runc", root: "/tmp/x" });
   await assert.rejects(client.start("c1"), (e) => e instanceof RuncError && e.exitCode === null);
+});
+
+test("every command starts the runtime through the spawn the options give", async () => {
+  const fake = new FakeRunc();
+  try {
+    const started: string[][] = [];
+    const client = new RuncClient({
+      binary: fake.binary,
+      root: join(fake.dir, "root"),
+      spawn: (command, args, options) => {
+        started.push([...args]);
+        return spawn(command, args, options);
+      },
+    });
+    fake.answer("state", { stdout: '{"id":"c1","pid":1,"status":"running"}' });
+    await client.start("c1");
+    await client.state("c1");
+    await client.version();
+    assert.deepEqual(
+      started.map((a) => a.find((x) => ["start", "state", "--version"].includes(x))),
+      ["start", "state", "--version"],
+    );
+  } finally {
+    fake.remove();
+  }
 });

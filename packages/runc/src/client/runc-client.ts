@@ -32,6 +32,7 @@ export class RuncClient {
   private run(command: string, args: string[], o: RunOptions = {}) {
     return runRuntime(this.opts.binary, [...globalArgs(this.opts), ...args], command, {
       logFile: this.opts.log,
+      spawn: this.opts.spawn,
       ...o,
     });
   }
@@ -142,7 +143,9 @@ export class RuncClient {
 
   /** `--version`, parsed like go-runc (runc-ts and crun print other first lines: fields stay empty). */
   async version(): Promise<RuncVersion> {
-    const { stdout } = await runRuntime(this.opts.binary, ["--version"], "version");
+    const { stdout } = await runRuntime(this.opts.binary, ["--version"], "version", {
+      spawn: this.opts.spawn,
+    });
     const v: RuncVersion = { runc: "", commit: "", spec: "" };
     const lines = stdout.trim().split("\n");
     if (!lines[0]?.startsWith("runc version ")) return v;

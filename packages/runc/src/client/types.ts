@@ -1,3 +1,12 @@
+import type { ChildProcess, SpawnOptions } from "node:child_process";
+
+/** Starts one runtime process; child_process.spawn's shape. */
+export type SpawnRuntime = (
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions,
+) => ChildProcess;
+
 /** How to call the runtime binary; the global flags every command gets (as go-runc's Runc). */
 export interface RuncClientOptions {
   /** runc, runc-ts, crun, or an absolute path. */
@@ -10,6 +19,11 @@ export interface RuncClientOptions {
   systemdCgroup?: boolean;
   criu?: string;
   debug?: boolean;
+  /**
+   * Starts the runtime (default: child_process.spawn). A subreaper that reaps its other
+   * children passes one that records each pid, so it leaves these to Node to wait for.
+   */
+  spawn?: SpawnRuntime;
 }
 
 /**
