@@ -12,6 +12,7 @@ import { EventExchange } from "./events/index.js";
 import { registerContainersService } from "./services/containers/grpc.js";
 import { ContainerService } from "./services/containers/domain.js";
 import { registerEventsService } from "./services/events/grpc.js";
+import { registerEventHistoryService } from "./services/history/grpc.js";
 import { registerHealthService } from "./services/health/grpc.js";
 import { builtinPlugins } from "./services/introspection/domain.js";
 import { registerIntrospectionService } from "./services/introspection/grpc.js";
@@ -43,6 +44,7 @@ export const serviceRegistrations: ServiceRegistration[] = [
   registerContainersService,
   registerLeasesService,
   registerEventsService,
+  registerEventHistoryService, // containerd-ts extension: stored history
   registerIntrospectionService,
   registerHealthService,
   registerTasksService, // daemon-tasks
