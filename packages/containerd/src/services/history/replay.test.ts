@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { TimestampSchema, timestampFromMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { ErrorKind, kindOf } from "@containerd-ts/errdefs";
 import { ContainerCreateSchema } from "@containerd-ts/gen/containerd/events/container_pb.js";
 import { eventAny, EventExchange } from "../../events/index.js";
@@ -131,6 +131,26 @@ test("follow hands over from stored to live events without a gap or a repeat", a
   assert.equal(ex.subscriberCount, 0);
 });
 
+test("follow misses and repeats nothing while an independent publisher runs", async (t) => {
+  const ex = setup(t);
+  await fill(ex, 2100);
+  const publisher = (async () => {
+    for (let i = 0; i < 300; i++) {
+      await fill(ex, 1, 2101 + i);
+      await new Promise((r) => setImmediate(r));
+    }
+  })();
+  const ctl = new AbortController();
+  const seqs: number[] = [];
+  for await (const e of replay(ex, { follow: true }, ctl.signal)) {
+    seqs.push(e.seq);
+    if (seqs.length % 50 === 0) await new Promise((r) => setImmediate(r));
+    if (e.seq === 2400) ctl.abort();
+  }
+  await publisher;
+  assert.deepEqual(seqs, range(1, 2400));
+});
+
 test("follow ends once the end sequence number is reached, matching or not", async (t) => {
   const ex = setup(t);
   await fill(ex, 4);
@@ -160,6 +180,14 @@ test("follow with an end time to come ends when the client leaves", async (t) =>
     if (e.seq === 3) ctl.abort();
   }
   assert.deepEqual(seqs, [1, 2, 3]);
+  assert.equal(ex.subscriberCount, 0);
+});
+
+test("follow ends by itself when the clock reaches the end time", async (t) => {
+  const ex = setup(t);
+  await fill(ex, 1);
+  const soon = timestampFromMs(Date.now() + 200);
+  assert.deepEqual(await collect(ex, { until: { time: soon }, follow: true }), [1]);
   assert.equal(ex.subscriberCount, 0);
 });
 
