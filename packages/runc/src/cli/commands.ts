@@ -1,5 +1,14 @@
 import { writeSync } from "node:fs";
-import { bool, int, parseArgs, str, UsageError, type FlagSpecs, type ParsedArgs } from "./args.js";
+import {
+  bool,
+  int,
+  multi,
+  parseArgs,
+  str,
+  UsageError,
+  type FlagSpecs,
+  type ParsedArgs,
+} from "./args.js";
 import { Logger } from "./log.js";
 
 export const DEFAULT_ROOT = "/run/runc-ts";
@@ -10,6 +19,8 @@ export interface Globals {
   root: string;
   log: Logger;
   systemdCgroup: boolean;
+  /** the criu binary for checkpoint/restore (global --criu) */
+  criu: string;
 }
 
 type Handler = (g: Globals, a: ParsedArgs) => Promise<number>;
@@ -40,6 +51,58 @@ const CREATE_FLAGS: FlagSpecs = {
   "no-new-keyring": { type: "bool" },
   "preserve-fds": { type: "int" },
 };
+
+/** runc 1.1's CRIU flags common to checkpoint and restore. */
+const CRIU_FLAGS: FlagSpecs = {
+  "image-path": { type: "string" },
+  "work-path": { type: "string" },
+  "tcp-established": { type: "bool" },
+  "ext-unix-sk": { type: "bool" },
+  "shell-job": { type: "bool" },
+  "file-locks": { type: "bool" },
+  "manage-cgroups-mode": { type: "string" },
+  "empty-ns": { type: "multi" },
+  "auto-dedup": { type: "bool" },
+  "lazy-pages": { type: "bool" },
+};
+
+const CHECKPOINT_FLAGS: FlagSpecs = {
+  ...CRIU_FLAGS,
+  "parent-path": { type: "string" },
+  "leave-running": { type: "bool" },
+  "status-fd": { type: "int" },
+  "page-server": { type: "string" },
+  "pre-dump": { type: "bool" },
+};
+
+const RESTORE_FLAGS: FlagSpecs = {
+  ...CRIU_FLAGS,
+  // go-runc passes the parent path to restore too; CRIU finds the parent through the images
+  "parent-path": { type: "string" },
+  "console-socket": { type: "string" },
+  bundle: { type: "string", aliases: ["b"] },
+  detach: { type: "bool", aliases: ["d"] },
+  "pid-file": { type: "string" },
+  "no-subreaper": { type: "bool" },
+  "no-pivot": { type: "bool" },
+  "lsm-profile": { type: "string" },
+  "lsm-mount-context": { type: "string" },
+};
+
+function criuFlags(a: ParsedArgs) {
+  return {
+    imagePath: str(a.flags["image-path"]) ?? "",
+    workPath: str(a.flags["work-path"]),
+    tcpEstablished: bool(a.flags["tcp-established"]),
+    extUnixSk: bool(a.flags["ext-unix-sk"]),
+    shellJob: bool(a.flags["shell-job"]),
+    fileLocks: bool(a.flags["file-locks"]),
+    manageCgroupsMode: str(a.flags["manage-cgroups-mode"]),
+    emptyNs: multi(a.flags["empty-ns"]),
+    autoDedup: bool(a.flags["auto-dedup"]),
+    lazyPages: bool(a.flags["lazy-pages"]),
+  };
+}
 
 export function out(text: string): void {
   const b = Buffer.from(text);
@@ -258,15 +321,41 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   checkpoint: {
-    flags: {},
-    async run() {
-      throw new Error("checkpoint is not supported by runc-ts");
+    flags: CHECKPOINT_FLAGS,
+    async run(g, a) {
+      const { checkpointContainer } = await import("../container/checkpoint.js");
+      await checkpointContainer({
+        ...criuFlags(a),
+        root: g.root,
+        id: oneId(a, "checkpoint"),
+        criu: g.criu,
+        warn: (m) => g.log.warn(m),
+        parentPath: str(a.flags["parent-path"]),
+        leaveRunning: bool(a.flags["leave-running"]),
+        preDump: bool(a.flags["pre-dump"]),
+        pageServer: str(a.flags["page-server"]),
+      });
+      return 0;
     },
   },
   restore: {
-    flags: {},
-    async run() {
-      throw new Error("restore is not supported by runc-ts");
+    flags: RESTORE_FLAGS,
+    async run(g, a) {
+      const { restoreContainer } = await import("../container/restore.js");
+      return restoreContainer({
+        ...criuFlags(a),
+        root: g.root,
+        id: oneId(a, "restore"),
+        criu: g.criu,
+        warn: (m) => g.log.warn(m),
+        bundle: str(a.flags.bundle),
+        pidFile: str(a.flags["pid-file"]),
+        consoleSocket: str(a.flags["console-socket"]),
+        detach: bool(a.flags.detach),
+        noSubreaper: bool(a.flags["no-subreaper"]),
+        lsmProfile: str(a.flags["lsm-profile"]),
+        lsmMountContext: str(a.flags["lsm-mount-context"]),
+      });
     },
   },
 };
@@ -315,7 +404,12 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     const cmd = COMMANDS[name];
     if (!cmd) throw new UsageError(`No help topic for '${name}'`);
     const args = parseArgs(argv.slice(i + 1), cmd.flags, cmd.stopAtPositional);
-    const g: Globals = { root: str(globals.flags.root) ?? DEFAULT_ROOT, log, systemdCgroup: false };
+    const g: Globals = {
+      root: str(globals.flags.root) ?? DEFAULT_ROOT,
+      log,
+      systemdCgroup: false,
+      criu: str(globals.flags.criu) || "criu",
+    };
     return await cmd.run(g, args);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);

@@ -50,6 +50,7 @@ test("the executor runs steps in order over the syscalls and ends in execve", ()
     "setresuid",
     "prctl",
     "capset",
+    "setsid",
     "resetSignals",
     "execve",
   ]);

@@ -3,6 +3,7 @@ import {
   chownSync,
   constants as fsConstants,
   existsSync,
+  fstatSync,
   mkdirSync,
   readFileSync,
   statSync,
@@ -317,6 +318,14 @@ export class PlanExecutor {
       }
       case "exec": {
         const env = withHome(s.env);
+        // runc makes every container process a session leader; CRIU refuses to dump a tree
+        // whose session leader is outside its pid namespace (EPERM: the console did it)
+        try {
+          sys.setsid();
+        } catch {
+          // already a session leader
+        }
+        reopenDevNull(sys);
         sys.resetSignals();
         sys.execve(this.execPath || s.args[0]!, s.args, env, [0, 1, 2, ...this.ctx.extraFds]);
       }
@@ -374,6 +383,33 @@ export class PlanExecutor {
     if (slave > 2) sys.close(slave);
     sys.setsid();
     sys.ioctlSetCtty(0);
+  }
+}
+
+/**
+ * stdio that is the host's /dev/null is reopened from the container's own /dev/null, as runc
+ * does: the host's device lives on a mount the container does not have, which CRIU refuses.
+ */
+function reopenDevNull(sys: Syscalls): void {
+  let own: { dev: number; rdev: number };
+  try {
+    const st = statSync("/dev/null");
+    if (!st.isCharacterDevice()) return;
+    own = st;
+  } catch {
+    return;
+  }
+  for (const fd of [0, 1, 2]) {
+    try {
+      const st = fstatSync(fd);
+      // a null device node on another filesystem than the container's own /dev/null
+      if (!st.isCharacterDevice() || st.rdev !== own.rdev || st.dev === own.dev) continue;
+      const reopened = sys.open("/dev/null", O_RDWR);
+      sys.dup2(reopened, fd);
+      sys.close(reopened);
+    } catch {
+      // a closed or odd fd stays as it is
+    }
   }
 }
 
