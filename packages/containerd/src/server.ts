@@ -10,10 +10,12 @@ import type { DaemonConfig } from "./config.js";
 import type { DaemonContext, Logger } from "./context.js";
 import { EventExchange } from "./events/index.js";
 import { registerContainersService } from "./services/containers/grpc.js";
+import { registerContentService } from "./services/content/grpc.js";
 import { ContainerService } from "./services/containers/domain.js";
 import { registerEventsService } from "./services/events/grpc.js";
 import { registerEventHistoryService } from "./services/history/grpc.js";
 import { registerHealthService } from "./services/health/grpc.js";
+import { registerImagesService } from "./services/images/grpc.js";
 import { builtinPlugins } from "./services/introspection/domain.js";
 import { registerIntrospectionService } from "./services/introspection/grpc.js";
 import { LeaseService } from "./services/leases/domain.js";
@@ -48,6 +50,8 @@ export const serviceRegistrations: ServiceRegistration[] = [
   registerIntrospectionService,
   registerHealthService,
   registerTasksService, // daemon-tasks
+  registerContentService,
+  registerImagesService,
 ];
 
 /** Lifecycle hooks started in order and stopped in reverse. */

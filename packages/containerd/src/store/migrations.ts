@@ -76,6 +76,42 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_by_time ON events (ts_seconds, ts_nanos);
     `,
   },
+  {
+    version: 3,
+    name: "content and images",
+    sql: `
+      CREATE TABLE content_blobs (
+        namespace   TEXT NOT NULL REFERENCES namespaces(name),
+        digest      TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        labels      TEXT NOT NULL DEFAULT '{}',
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        PRIMARY KEY (namespace, digest)
+      );
+      CREATE INDEX content_blobs_by_digest ON content_blobs (digest);
+      CREATE TABLE content_ingests (
+        namespace   TEXT NOT NULL REFERENCES namespaces(name),
+        ref         TEXT NOT NULL,
+        backend_ref TEXT NOT NULL,
+        expected    TEXT NOT NULL DEFAULT '',
+        expires_at  INTEGER,
+        PRIMARY KEY (namespace, ref)
+      );
+      CREATE TABLE images (
+        namespace           TEXT NOT NULL REFERENCES namespaces(name),
+        name                TEXT NOT NULL,
+        labels              TEXT NOT NULL DEFAULT '{}',
+        target_media_type   TEXT NOT NULL,
+        target_digest       TEXT NOT NULL,
+        target_size         INTEGER NOT NULL,
+        target_annotations  TEXT NOT NULL DEFAULT '{}',
+        created_at          INTEGER NOT NULL,
+        updated_at          INTEGER NOT NULL,
+        PRIMARY KEY (namespace, name)
+      );
+    `,
+  },
 ];
 
 const BOOKKEEPING = `

@@ -63,7 +63,10 @@ test("migrations: an older database gets only the missing steps", () => {
   const db = new Database(":memory:");
   migrate(db, MIGRATIONS.slice(0, 1));
   assert.equal(schemaVersion(db), 1);
-  assert.deepEqual(migrate(db), [2]);
+  assert.deepEqual(
+    migrate(db),
+    MIGRATIONS.slice(1).map((m) => m.version),
+  );
   db.prepare("SELECT COUNT(*) FROM events").get();
   db.close();
 });
@@ -75,7 +78,7 @@ test("migrations: a failing step leaves the previous version intact", () => {
     { version: 99, name: "broken", sql: "CREATE TABLE x (a); NOT SQL" },
   ];
   assert.throws(() => migrate(db, broken));
-  assert.equal(schemaVersion(db), 2);
+  assert.equal(schemaVersion(db), Math.max(...MIGRATIONS.map((m) => m.version)));
   assert.throws(() => db.prepare("SELECT * FROM x").all(), /no such table/);
   db.close();
 });
