@@ -1,16 +1,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  rmdirSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,7 +14,13 @@ import { Leases } from "@containerd-ts/gen/containerd/services/leases/v1/leases_
 import { Events } from "@containerd-ts/gen/containerd/services/events/v1/events_pb.js";
 import { Introspection } from "@containerd-ts/gen/containerd/services/introspection/v1/introspection_pb.js";
 import { Version } from "@containerd-ts/gen/containerd/services/version/v1/version_pb.js";
-import { DAEMON_MAIN, MetadataDaemon, type RunResult } from "./daemon-harness.js";
+import {
+  DAEMON_MAIN,
+  MetadataDaemon,
+  RealMetadataDaemon,
+  type RunResult,
+} from "./daemon-harness.js";
+import { clearNamespace, removeDaemonLeftovers } from "./leftovers.js";
 
 /**
  * Side by side: the REAL ctr (Debian's containerd 1.6) runs the same command list against the
@@ -79,31 +77,6 @@ const KNOWN_DIFFERENCES: Record<string, string> = {
     "dies); containerd-ts answers InvalidArgument `event must be set`",
 };
 
-/** Debian's containerd in place of ours: the same harness, spawned from a config file. */
-class RealDaemon extends MetadataDaemon {
-  override spawn(): ChildProcess {
-    const config = join(this.dir, "config.toml");
-    writeFileSync(
-      config,
-      [
-        "version = 2",
-        `root = "${this.root}"`,
-        `state = "${this.state}"`,
-        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-        "[grpc]",
-        `  address = "${this.address}"`,
-        "[ttrpc]",
-        `  address = "${this.address}.ttrpc"`,
-        "",
-      ].join("\n"),
-    );
-    const proc = spawn("containerd", ["--config", config], { stdio: ["ignore", "pipe", "pipe"] });
-    proc.stdout?.on("data", (b: Buffer) => (this.log += b.toString()));
-    proc.stderr?.on("data", (b: Buffer) => (this.log += b.toString()));
-    return proc;
-  }
-}
-
 async function eventually(check: () => boolean, giveUpMs = 15_000): Promise<void> {
   const deadline = Date.now() + giveUpMs;
   while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -119,7 +92,7 @@ class Side {
     readonly kind: "real" | "ts",
     tag: string,
   ) {
-    this.daemon = kind === "real" ? new RealDaemon() : new MetadataDaemon();
+    this.daemon = kind === "real" ? new RealMetadataDaemon() : new MetadataDaemon();
     this.taskNs = `sbs${tag}${kind}`;
   }
 
@@ -146,44 +119,9 @@ class Side {
 
   /** Kills tasks left by a failed run, then the daemon; removes runc state and cgroups. */
   async cleanup(): Promise<void> {
-    const ids = (await this.ctr(["tasks", "ls", "-q"], this.taskNs)).stdout.split("\n");
-    for (const id of ids.filter(Boolean)) {
-      await this.ctr(["tasks", "kill", "-a", "-s", "9", id], this.taskNs);
-      await this.ctr(["tasks", "rm", "-f", id], this.taskNs);
-    }
+    await clearNamespace((args) => this.ctr(args, this.taskNs));
     await this.daemon.stop("SIGTERM");
-    // containers a failed run (or a crashed daemon) left to their shims
-    const runcRoot = join("/run/containerd/runc", this.taskNs);
-    const left = spawnSync("runc", ["--root", runcRoot, "list", "-q"]).stdout.toString();
-    for (const id of left.split("\n").filter(Boolean))
-      spawnSync("runc", ["--root", runcRoot, "delete", "--force", id]);
-    // their shims name our daemon's socket on their command line
-    const shims = spawnSync("pgrep", ["-f", "--", `-address ${this.daemon.address}( |$)`]);
-    for (const pid of shims.stdout.toString().split("\n").filter(Boolean)) {
-      try {
-        process.kill(Number(pid), "SIGKILL");
-      } catch {
-        /* gone */
-      }
-    }
-    const mounts = readFileSync("/proc/self/mounts", "utf8")
-      .split("\n")
-      .map((l) => l.split(" ")[1] ?? "")
-      .filter((m) => m.startsWith(this.dir))
-      .sort()
-      .reverse();
-    for (const m of mounts) spawnSync("umount", ["-l", m]);
-    rmSync(runcRoot, { recursive: true, force: true });
-    for (const ctrl of readdirSync("/sys/fs/cgroup")) {
-      const dir = join("/sys/fs/cgroup", ctrl, this.taskNs);
-      if (!existsSync(dir)) continue;
-      spawnSync("sh", ["-c", `find '${dir}' -depth -type d -exec rmdir {} + 2>/dev/null`]);
-      try {
-        rmdirSync(dir);
-      } catch {
-        /* busy or gone */
-      }
-    }
+    await removeDaemonLeftovers(this.dir, this.taskNs);
     await this.daemon.cleanup();
   }
 }

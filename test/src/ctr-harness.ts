@@ -1,8 +1,18 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { runCommand, spawnCollected, type CommandResult } from "./commands.js";
+import { DAEMON_MAIN, spawnContainerdTs } from "./containerd-ts.js";
+import {
+  DaemonExitedError,
+  daemonEnv,
+  REPO,
+  stopDaemon,
+  waitUntilUp,
+  type DaemonProcess,
+} from "./daemon-process.js";
+import { spawnContainerd, writeContainerdConfig } from "./real-containerd.js";
 
 /**
  * Harness of the ctr-ts e2e tests: a daemon on a temp socket/root/state, and ctr-ts runs
@@ -10,18 +20,12 @@ import { fileURLToPath } from "node:url";
  * containerd, which proves the tests themselves.
  */
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const REPO = resolve(here, "..", "..");
+export { REPO };
 export const CTR_TS = join(REPO, "packages", "ctr", "bin", "run.js");
-const DAEMON_MAIN = join(REPO, "packages", "containerd", "dist", "main.js");
 export const useRealContainerd = process.env.CTR_TS_E2E_DAEMON === "containerd";
 export const isRoot = process.getuid?.() === 0;
 
-export interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type RunResult = CommandResult;
 
 /** Runs a process to its end, feeding `input` on stdin. */
 export function runProcess(
@@ -30,16 +34,7 @@ export function runProcess(
   input = "",
   env = process.env,
 ): Promise<RunResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    child.on("error", fail);
-    child.on("close", (code) => done({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
+  return runCommand(cmd, args, { input, env });
 }
 
 export class TestDaemon {
@@ -59,51 +54,25 @@ export class TestDaemon {
   async start(): Promise<string | undefined> {
     const root = join(this.dir, "root");
     const state = join(this.dir, "state");
-    let cmd: string;
-    let args: string[];
+    const onOutput = (text: string) => (this.log += text);
+    let d: DaemonProcess;
     if (useRealContainerd) {
-      const config = join(this.dir, "config.toml");
-      writeFileSync(
-        config,
-        [
-          "version = 2",
-          `root = "${root}"`,
-          `state = "${state}"`,
-          'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-          "[grpc]",
-          `  address = "${this.address}"`,
-          "[ttrpc]",
-          `  address = "${this.address}.ttrpc"`,
-          "",
-        ].join("\n"),
-      );
-      cmd = "containerd";
-      args = ["--config", config];
+      writeContainerdConfig(this.dir, this.address);
+      d = spawnContainerd(this.dir, this.address, daemonEnv(), { root, state, onOutput });
     } else {
       if (!existsSync(DAEMON_MAIN)) return `${DAEMON_MAIN} is not built`;
-      cmd = process.execPath;
-      args = [DAEMON_MAIN, "--address", this.address, "--root", root, "--state", state];
+      d = spawnContainerdTs({ address: this.address, root, state, onOutput });
     }
-    // our shim and runc-ts are found on PATH like containerd finds containerd-shim-runc-v2
-    const env = {
-      ...process.env,
-      PATH: `${process.env.PATH}:${join(REPO, "node_modules", ".bin")}`,
-    };
-    const proc = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env });
-    this.proc = proc;
-    proc.stdout?.on("data", (b: Buffer) => (this.log += b.toString()));
-    proc.stderr?.on("data", (b: Buffer) => (this.log += b.toString()));
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      if (proc.exitCode !== null) {
-        if (/not yet implemented/i.test(this.log))
-          return `containerd-ts daemon: ${this.log.trim()}`;
-        throw new Error(`daemon exited ${proc.exitCode}: ${this.log}`);
-      }
-      if (existsSync(this.address) && (await this.ctr(["version"])).code === 0) return undefined;
-      await new Promise((r) => setTimeout(r, 100));
+    this.proc = d.proc;
+    const isUp = async () => (await this.ctr(["version"])).code === 0;
+    try {
+      await waitUntilUp(d, this.address, isUp);
+    } catch (err) {
+      if (err instanceof DaemonExitedError && /not yet implemented/i.test(err.log))
+        return `containerd-ts daemon: ${err.log.trim()}`;
+      throw err;
     }
-    throw new Error(`daemon did not come up: ${this.log}`);
+    return undefined;
   }
 
   ctr(args: string[], opts: { input?: string; namespace?: string } = {}): Promise<RunResult> {
@@ -116,32 +85,11 @@ export class TestDaemon {
 
   /** A long-running ctr-ts (events, run -d ...) whose output is collected until it is stopped. */
   spawnCtr(args: string[]): { output: () => string; stop: () => Promise<void> } {
-    const child = spawn(process.execPath, [CTR_TS, "-a", this.address, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (b: Buffer) => (out += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (out += b.toString()));
-    return {
-      output: () => out,
-      stop: async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = new Promise((r) => child.once("close", r));
-        child.kill("SIGTERM");
-        await exited;
-      },
-    };
+    return spawnCollected(process.execPath, [CTR_TS, "-a", this.address, ...args]);
   }
 
   async stop(): Promise<void> {
-    const proc = this.proc;
-    if (proc && proc.exitCode === null && proc.signalCode === null) {
-      const exited = new Promise((r) => proc.once("exit", r));
-      proc.kill("SIGTERM");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopDaemon(this.proc);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

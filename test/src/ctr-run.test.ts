@@ -1,10 +1,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { isRoot, REPO, TestDaemon } from "./ctr-harness.js";
-import { removeCgroups } from "./tasks-support.js";
+import { removeNamespaceLeftovers } from "./leftovers.js";
 
 /**
  * ctr-ts run / tasks against a daemon (issue 4's scenario with ctr-ts). Runs as root with the
@@ -50,11 +50,8 @@ after(async () => {
     }
   }
   await daemon.stop();
-  if (!skip) {
-    // the runc shim leaves runc's state root and the namespace's parent cgroup behind
-    rmSync(join("/run/containerd/runc", daemon.namespace), { recursive: true, force: true });
-    removeCgroups(daemon.namespace);
-  }
+  // the runc shim leaves runc's state root and the namespace's parent cgroup behind
+  if (!skip) await removeNamespaceLeftovers(daemon.namespace);
 });
 
 const run = (...args: string[]) => ["run", "--runtime", runtime, "--rootfs", rootfs, ...args];

@@ -1,13 +1,21 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { removeCgroups } from "./tasks-support.js";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import {
+  daemonEnv,
+  spawnDaemon,
+  stopDaemon,
+  waitUntilUp,
+  type DaemonProcess,
+  type WaitOptions,
+} from "./daemon-process.js";
+
+export { removeNamespaceLeftovers } from "./leftovers.js";
 
 /**
- * Starting and stopping the real containerd (Debian package) on a temp root, for the suites that
- * put one of our links under it. Only the plugins a temp root cannot serve are disabled.
+ * Starting and stopping the real containerd (Debian package) on a temp root, for every test and
+ * bench that runs it. Only the plugins a temp root cannot serve are disabled.
  */
-const DISABLED_PLUGINS = [
+export const DISABLED_PLUGINS = [
   "io.containerd.grpc.v1.cri",
   "io.containerd.snapshotter.v1.btrfs",
   "io.containerd.snapshotter.v1.zfs",
@@ -16,86 +24,98 @@ const DISABLED_PLUGINS = [
   "io.containerd.tracing.processor.v1.otlp",
 ];
 
-/** Writes `<dir>/config.toml` for a daemon listening on `sock`; returns its path. */
-export function writeContainerdConfig(dir: string, sock: string): string {
+export interface ContainerdConfigOptions {
+  /** in place of DISABLED_PLUGINS */
+  disabledPlugins?: string[];
+  /** TOML appended as is, e.g. `[plugins."io.containerd.runtime.v1.linux"]` tables */
+  extraToml?: string[];
+}
+
+/**
+ * Writes `<dir>/config.toml` for a daemon listening on `sock` (gRPC) and `sock.ttrpc` (ttrpc);
+ * returns its path. Root and state are not in it: launchContainerd passes them as flags.
+ */
+export function writeContainerdConfig(
+  dir: string,
+  sock: string,
+  o: ContainerdConfigOptions = {},
+): string {
   const config = join(dir, "config.toml");
+  const disabled = o.disabledPlugins ?? DISABLED_PLUGINS;
   writeFileSync(
     config,
     [
       "version = 2",
-      `disabled_plugins = [${DISABLED_PLUGINS.map((p) => `"${p}"`).join(", ")}]`,
+      `disabled_plugins = [${disabled.map((p) => `"${p}"`).join(", ")}]`,
       "[grpc]",
       `  address = "${sock}"`,
+      "[ttrpc]",
+      `  address = "${sock}.ttrpc"`,
+      ...(o.extraToml ?? []),
       "",
     ].join("\n"),
   );
   return config;
 }
 
-export interface ContainerdProcess {
-  proc: ChildProcess;
-  /** everything the daemon printed so far */
-  log(): string;
+export type ContainerdProcess = DaemonProcess;
+
+export interface LaunchOptions extends WaitOptions {
+  /** default `<dir>/root` */
+  root?: string;
+  /** default `<dir>/state` */
+  state?: string;
+  /** default `<dir>/config.toml` (writeContainerdConfig's) */
+  config?: string;
+  logLevel?: string;
+  /** called with every chunk the daemon prints */
+  onOutput?: (text: string) => void;
+}
+
+/** Spawns containerd with root and state under `dir` (config from writeContainerdConfig). */
+export function spawnContainerd(
+  dir: string,
+  sock: string,
+  env: NodeJS.ProcessEnv = daemonEnv(),
+  o: LaunchOptions = {},
+): ContainerdProcess {
+  return spawnDaemon(
+    "containerd",
+    [
+      "--root",
+      o.root ?? join(dir, "root"),
+      "--state",
+      o.state ?? join(dir, "state"),
+      "--address",
+      sock,
+      "--config",
+      o.config ?? join(dir, "config.toml"),
+      ...(o.logLevel ? ["--log-level", o.logLevel] : []),
+    ],
+    { env, onOutput: o.onOutput },
+  );
 }
 
 /**
- * Spawns containerd with root and state under `dir` (config from writeContainerdConfig) and
- * waits until `isUp` says it answers; throws with the daemon's output when it does not.
+ * spawnContainerd, then waits until `isUp` says it answers; throws with the daemon's output
+ * when it exits first or does not answer.
  */
 export async function launchContainerd(
   dir: string,
   sock: string,
   isUp: () => Promise<boolean>,
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv = daemonEnv(),
+  o: LaunchOptions = {},
 ): Promise<ContainerdProcess> {
-  const proc = spawn(
-    "containerd",
-    [
-      "--root",
-      join(dir, "root"),
-      "--state",
-      join(dir, "state"),
-      "--address",
-      sock,
-      "--config",
-      join(dir, "config.toml"),
-    ],
-    { env, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let log = "";
-  proc.stdout!.on("data", (b: Buffer) => (log += b.toString()));
-  proc.stderr!.on("data", (b: Buffer) => (log += b.toString()));
-  const handle = { proc, log: () => log };
-  for (let i = 0; i < 100; i++) {
-    if (existsSync(sock) && (await isUp())) return handle;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`containerd did not come up:\n${log}`);
+  const d = spawnContainerd(dir, sock, env, o);
+  await waitUntilUp(d, sock, isUp, { what: "containerd", ...o });
+  return d;
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
-export async function stopContainerd(proc: ChildProcess | undefined, graceMs = 5000) {
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((r) => proc.once("exit", r));
-  proc.kill("SIGTERM");
-  const t = setTimeout(() => proc.kill("SIGKILL"), graceMs);
-  await exited;
-  clearTimeout(t);
-}
-
-/**
- * What the real runc shim leaves of a namespace: runc's state root /run/containerd/runc/<ns>
- * and the namespace's parent cgroup in every hierarchy. The cgroups stay busy for a moment
- * while killed containers finish exiting, so removal is retried for a few seconds.
- */
-export async function removeNamespaceLeftovers(ns: string, tries = 30): Promise<void> {
-  rmSync(join("/run/containerd/runc", ns), { recursive: true, force: true });
-  for (let i = 0; i < tries; i++) {
-    removeCgroups(ns);
-    const left = readdirSync("/sys/fs/cgroup").some((c) =>
-      existsSync(join("/sys/fs/cgroup", c, ns)),
-    );
-    if (!left) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+export async function stopContainerd(
+  proc: DaemonProcess["proc"] | undefined,
+  graceMs = 5000,
+): Promise<void> {
+  await stopDaemon(proc, { graceMs });
 }

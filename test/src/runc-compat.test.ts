@@ -1,7 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   baseConfig,
@@ -20,12 +20,9 @@ import {
   type Result,
   type Runtime,
 } from "./runc-support.js";
-import {
-  launchContainerd,
-  removeNamespaceLeftovers,
-  stopContainerd,
-  writeContainerdConfig,
-} from "./real-containerd.js";
+import { runCommand } from "./commands.js";
+import { clearNamespace, removeDaemonLeftovers } from "./leftovers.js";
+import { launchContainerd, stopContainerd, writeContainerdConfig } from "./real-containerd.js";
 
 const skip = !isRoot
   ? "needs root"
@@ -179,33 +176,14 @@ class RealContainerd {
   }
 
   ctr(args: string[]): Promise<Result> {
-    return new Promise((done, fail) => {
-      const child = spawn("ctr", ["-a", this.sock, "-n", this.ns, ...args], {
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-      child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-      child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-      child.on("error", fail);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        done({ code, stdout, stderr });
-      });
-    });
+    return runCommand("ctr", ["-a", this.sock, "-n", this.ns, ...args], { timeoutMs: 60_000 });
   }
 
   async stop(): Promise<void> {
     if (!this.dir) return;
-    const ls = await this.ctr(["containers", "ls", "-q"]);
-    for (const id of ls.stdout.split("\n").filter(Boolean)) {
-      await this.ctr(["tasks", "rm", "-f", id]);
-      await this.ctr(["containers", "rm", id]);
-    }
+    await clearNamespace((args) => this.ctr(args));
     await stopContainerd(this.proc);
-    await removeNamespaceLeftovers(this.ns);
-    rmSync(this.dir, { recursive: true, force: true });
+    await removeDaemonLeftovers(this.dir, this.ns);
   }
 }
 

@@ -15,12 +15,8 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  launchContainerd,
-  removeNamespaceLeftovers,
-  stopContainerd,
-  writeContainerdConfig,
-} from "./real-containerd.js";
+import { clearNamespace, removeDaemonLeftovers } from "./leftovers.js";
+import { launchContainerd, stopContainerd, writeContainerdConfig } from "./real-containerd.js";
 
 /**
  * The REAL containerd 1.6 drives containerd-shim-ts-v2 (`--runtime io.containerd.ts.v2`),
@@ -142,18 +138,9 @@ class RealContainerd {
 
   async stop(): Promise<void> {
     // remove leftovers first (a failing test may leave a task)
-    const ls = await this.ctr(["containers", "ls", "-q"]);
-    for (const id of ls.stdout.split("\n").filter(Boolean)) {
-      await this.ctr(["tasks", "rm", "-f", id]);
-      await this.ctr(["containers", "rm", id]);
-    }
+    await clearNamespace((args) => this.ctr(args));
     await stopContainerd(this.proc);
-    for (const line of this.shims()) {
-      const pid = Number.parseInt(line.trim(), 10);
-      if (pid > 0) process.kill(pid, "SIGKILL");
-    }
-    await removeNamespaceLeftovers(this.ns);
-    rmSync(this.dir, { recursive: true, force: true });
+    await removeDaemonLeftovers(this.dir, this.ns);
   }
 }
 

@@ -1,25 +1,18 @@
 import { after, before, describe } from "node:test";
-import { spawn, spawnSync, execFileSync, type ChildProcess } from "node:child_process";
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  rmdirSync,
-} from "node:fs";
+import { spawnSync, execFileSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { runCommand, type CommandResult } from "./commands.js";
+import { spawnContainerdTs } from "./containerd-ts.js";
+import { REPO, stopDaemon, testPath, waitUntilUp } from "./daemon-process.js";
+import { clearNamespace, removeDaemonLeftovers } from "./leftovers.js";
+
+export { DAEMON_MAIN } from "./containerd-ts.js";
+export { REPO, testPath } from "./daemon-process.js";
+export { mountsUnder, removeCgroups, shimPidsUnder } from "./leftovers.js";
 
 /** Helpers of the tasks e2e tests: a containerd-ts daemon on a temp root, the real ctr. */
-
-const here = dirname(fileURLToPath(import.meta.url));
-export const REPO = resolve(here, "..", "..");
-/** the daemon entry point; CONTAINERD_TS_MAIN overrides it (another build, a wrapper) */
-export const DAEMON_MAIN =
-  process.env.CONTAINERD_TS_MAIN ?? join(REPO, "packages", "containerd", "dist", "main.js");
 
 export const isRoot = process.getuid?.() === 0;
 export const hasCtr = spawnSync("ctr", ["--version"]).status === 0;
@@ -27,14 +20,10 @@ export const hasRuncShim =
   spawnSync("sh", ["-c", "command -v containerd-shim-runc-v2"]).status === 0;
 export const hasTsShim =
   spawnSync("sh", ["-c", "command -v containerd-shim-ts-v2"], {
-    env: { ...process.env, PATH: `${process.env.PATH}:${join(REPO, "node_modules", ".bin")}` },
+    env: { ...process.env, PATH: testPath() },
   }).status === 0;
 
-export interface CtrResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CtrResult = CommandResult;
 
 export class Daemon {
   proc: ChildProcess | undefined;
@@ -51,30 +40,20 @@ export class Daemon {
 
   async start(): Promise<void> {
     rmSync(this.address, { force: true });
-    const proc = spawn(
-      process.execPath,
-      [DAEMON_MAIN, "--address", this.address, "--root", this.root, "--state", this.state],
-      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PATH: testPath() } },
-    );
+    const proc = spawnContainerdTs({
+      address: this.address,
+      root: this.root,
+      state: this.state,
+      onOutput: (text) => (this.log += text),
+    }).proc;
     this.proc = proc;
-    proc.stdout?.on("data", (b: Buffer) => (this.log += b.toString()));
-    proc.stderr?.on("data", (b: Buffer) => (this.log += b.toString()));
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      if (proc.exitCode !== null) throw new Error(`daemon exited ${proc.exitCode}: ${this.log}`);
-      if (existsSync(this.address) && (await this.ctr(["version"])).code === 0) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`daemon did not come up: ${this.log}`);
+    const isUp = async () => (await this.ctr(["version"])).code === 0;
+    await waitUntilUp({ proc, log: () => this.log }, this.address, isUp);
   }
 
   /** SIGKILL (crash) or SIGTERM (clean stop), waiting for the exit. */
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((r) => proc.once("exit", r));
-    proc.kill(signal);
-    await exited;
+    await stopDaemon(this.proc, { signal });
   }
 
   ctr(
@@ -85,29 +64,11 @@ export class Daemon {
   }
 }
 
-export function testPath(): string {
-  return `${process.env.PATH}:${join(REPO, "node_modules", ".bin")}`;
-}
-
 export function runCtr(
   args: string[],
   o: { input?: string; timeoutMs?: number } = {},
 ): Promise<CtrResult> {
-  return new Promise((resolvePromise) => {
-    const child = spawn("ctr", args, { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), o.timeoutMs ?? 60_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-    child.stdin.on("error", () => {});
-    if (o.input !== undefined) child.stdin.end(o.input);
-    else child.stdin.end();
-  });
+  return runCommand("ctr", args, { input: o.input, timeoutMs: o.timeoutMs ?? 60_000 });
 }
 
 export function makeRootfs(dir: string): string {
@@ -135,20 +96,6 @@ export function pidsMentioning(needle: string): number[] {
   return out;
 }
 
-/** Shim processes whose cwd is a bundle under `stateDir`. */
-export function shimPidsUnder(stateDir: string): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readlinkSync(`/proc/${name}/cwd`).startsWith(stateDir)) out.push(Number(name));
-    } catch {
-      // gone or not ours
-    }
-  }
-  return out;
-}
-
 export function zombiesUnder(ppids: number[]): number[] {
   const out: number[] = [];
   for (const name of readdirSync("/proc")) {
@@ -162,13 +109,6 @@ export function zombiesUnder(ppids: number[]): number[] {
     }
   }
   return out;
-}
-
-export function mountsUnder(dir: string): string[] {
-  return readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map((l) => l.split(" ")[4] ?? "")
-    .filter((p) => p.startsWith(dir));
 }
 
 /** Cgroup dirs named after a namespace (runc's `/<ns>/<id>`), in every v1 hierarchy and v2. */
@@ -185,54 +125,16 @@ export function cgroupsOf(ns: string): string[] {
   return out;
 }
 
-export function removeCgroups(ns: string): void {
-  for (const h of readdirSync("/sys/fs/cgroup")) {
-    const d = join("/sys/fs/cgroup", h, ns);
-    if (!existsSync(d)) continue;
-    for (const child of readdirSync(d, { withFileTypes: true })) {
-      if (child.isDirectory()) rmdirSafe(join(d, child.name));
-    }
-    rmdirSafe(d);
-  }
-}
-
-function rmdirSafe(p: string): void {
-  try {
-    rmdirSync(p);
-  } catch {
-    // busy or gone
-  }
-}
-
 /**
  * Teardown that never throws: kill what the daemon left running (the shims we caused and
  * their containers), stop the daemon, unmount, remove cgroups and the temp dir.
  */
 export async function teardown(d: Daemon | undefined, dir: string, ns: string): Promise<void> {
   if (d) {
-    const tasks = await d
-      .ctr(["tasks", "ls", "-q"], { ns, timeoutMs: 10_000 })
-      .catch(() => undefined);
-    for (const id of tasks?.stdout.split("\n").filter((s) => s.trim() !== "") ?? []) {
-      await d.ctr(["tasks", "kill", "-a", "-s", "SIGKILL", id], { ns, timeoutMs: 10_000 });
-      await d.ctr(["tasks", "rm", "-f", id], { ns, timeoutMs: 10_000 });
-    }
+    await clearNamespace((args) => d.ctr(args, { ns, timeoutMs: 10_000 }));
     await d.stop("SIGTERM").catch(() => {});
   }
-  for (const pid of shimPidsUnder(dir)) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // gone
-    }
-  }
-  for (const m of mountsUnder(dir).sort((a, b) => b.length - a.length)) {
-    spawnSync("umount", ["-l", m]);
-  }
-  await new Promise((r) => setTimeout(r, 100));
-  removeCgroups(ns);
-  rmdirSafe(join("/run/containerd/runc", ns)); // the runc shim's state root of the namespace
-  rmSync(dir, { recursive: true, force: true });
+  await removeDaemonLeftovers(dir, ns);
 }
 
 /** The runtimes every tasks e2e suite runs with: the real runc shim and ours. */
