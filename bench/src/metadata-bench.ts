@@ -6,20 +6,23 @@
  *
  *   node bench/dist/metadata-bench.js [--count 1000]
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createClient, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Containers } from "@containerd-ts/gen/containerd/services/containers/v1/containers_pb.js";
 import { Version } from "@containerd-ts/gen/containerd/services/version/v1/version_pb.js";
+import {
+  launchContainerd,
+  launchContainerdTs,
+  stopDaemon,
+  writeContainerdConfig,
+} from "@containerd-ts/test";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const DAEMON_MAIN = resolve(here, "..", "..", "packages", "containerd", "dist", "main.js");
 const NS = "bench";
 const SPEC = {
   typeUrl: "types.containerd.io/opencontainers/runtime-spec/1/Spec",
@@ -46,21 +49,14 @@ function transportFor(address: string): Transport {
   });
 }
 
-async function waitReady(t: Target): Promise<void> {
-  const version = createClient(Version, transportFor(t.address));
-  for (let i = 0; i < 200; i++) {
-    if (t.proc.exitCode !== null) throw new Error(`${t.name} exited ${t.proc.exitCode}`);
-    if (existsSync(t.address)) {
-      try {
-        await version.version({});
-        return;
-      } catch {
-        // not yet
-      }
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${t.name} did not come up`);
+/** Whether the daemon answers Version over gRPC (one client, reused while polling). */
+function versionAnswers(address: string): () => Promise<boolean> {
+  const version = createClient(Version, transportFor(address));
+  return () =>
+    version.version({}).then(
+      () => true,
+      () => false,
+    );
 }
 
 /** containerd-ts with SQLite synchronous=full (the default: fsync per commit) or normal. */
@@ -69,69 +65,23 @@ async function startOurs(synchronous: "full" | "normal"): Promise<Target> {
   const address = join(dir, "c.sock");
   const config = join(dir, "config.toml");
   writeFileSync(config, `[metadata]\nsynchronous = "${synchronous}"\n`);
-  const proc = spawn(
-    process.execPath,
-    [
-      DAEMON_MAIN,
-      "--address",
-      address,
-      "--root",
-      join(dir, "root"),
-      "--state",
-      join(dir, "state"),
-      "--log-level",
-      "warn",
-    ],
-    { stdio: ["ignore", "ignore", "inherit"] },
-  );
-  const t = { name: `containerd-ts (synchronous=${synchronous})`, address, proc, dir };
-  await waitReady(t);
-  return t;
+  const o = { address, root: join(dir, "root"), state: join(dir, "state"), config };
+  const d = await launchContainerdTs({ ...o, logLevel: "warn" }, versionAnswers(address));
+  return { name: `containerd-ts (synchronous=${synchronous})`, address, proc: d.proc, dir };
 }
 
 async function startReal(): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), "bench-containerd-"));
   const address = join(dir, "c.sock");
-  const config = join(dir, "config.toml");
-  writeFileSync(
-    config,
-    [
-      "version = 2",
-      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-      "[grpc]",
-      `  address = "${address}"`,
-      "[ttrpc]",
-      `  address = "${address}.ttrpc"`,
-      "",
-    ].join("\n"),
-  );
-  const proc = spawn(
-    "containerd",
-    [
-      "--config",
-      config,
-      "--root",
-      join(dir, "root"),
-      "--state",
-      join(dir, "state"),
-      "--address",
-      address,
-      "--log-level",
-      "warn",
-    ],
-    { stdio: ["ignore", "ignore", "ignore"] },
-  );
-  const t = { name: "containerd", address, proc, dir };
-  await waitReady(t);
-  return t;
+  writeContainerdConfig(dir, address);
+  const d = await launchContainerd(dir, address, versionAnswers(address), undefined, {
+    logLevel: "warn",
+  });
+  return { name: "containerd", address, proc: d.proc, dir };
 }
 
 async function stop(t: Target): Promise<void> {
-  if (t.proc.exitCode === null) {
-    const exited = new Promise((r) => t.proc.once("exit", r));
-    t.proc.kill("SIGTERM");
-    await exited;
-  }
+  await stopDaemon(t.proc);
   rmSync(t.dir, { recursive: true, force: true });
 }
 
