@@ -8,6 +8,8 @@
  * 2. the same lifecycle through one persistent gRPC client (create container, create task,
  *    start + wait, delete task, delete container): the daemon's own work;
  * 3. RSS of an idle shim (a `sleep` container) per shim binary.
+ * Targets: each daemon with the real runc shim and with containerd-shim-ts-v2 (its bin, the
+ * bundle), and containerd-ts with the unbundled shim (dist/main.js) for comparison.
  * Prints medians and ratios. Performance is measured here, never asserted in tests.
  */
 import { spawn, spawnSync, execFileSync, type ChildProcess } from "node:child_process";
@@ -19,6 +21,7 @@ import {
   readlinkSync,
   rmSync,
   rmdirSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import * as net from "node:net";
@@ -34,7 +37,10 @@ import { Tasks } from "@containerd-ts/gen/containerd/services/tasks/v1/tasks_pb.
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const DAEMON_MAIN = join(REPO, "packages", "containerd", "dist", "main.js");
-const PATH = `${process.env.PATH}:${join(REPO, "node_modules", ".bin")}`;
+const SHIM_UNBUNDLED = join(REPO, "packages", "shim", "dist", "main.js");
+/** holds containerd-shim-tsunbundled-v2 → the shim's unbundled dist/main.js */
+const BENCH_BIN = mkdtempSync(join(tmpdir(), "ctd-ts-bench-bin-"));
+const PATH = `${process.env.PATH}:${join(REPO, "node_modules", ".bin")}:${BENCH_BIN}`;
 const NS = "bench";
 
 const args = process.argv.slice(2);
@@ -318,6 +324,14 @@ async function main(): Promise<void> {
         runtime: "io.containerd.ts.v2",
         state: ours.state,
       });
+      // the same shim without its bundle (dist/main.js, ~130 modules): what bundling buys
+      symlinkSync(SHIM_UNBUNDLED, join(BENCH_BIN, "containerd-shim-tsunbundled-v2"));
+      targets.push({
+        name: "containerd-ts + ts shim unbundled",
+        address: ours.address,
+        runtime: "io.containerd.tsunbundled.v2",
+        state: ours.state,
+      });
       targets.push({
         name: "containerd 1.6 + ts shim",
         address: real.address,
@@ -341,7 +355,7 @@ async function main(): Promise<void> {
     console.log(`\nmedians of ${ITER} runs; ratio = target / ${base.name}`);
     console.log(
       [
-        "target".padEnd(30),
+        "target".padEnd(34),
         "ctr run --rm".padStart(14),
         "ratio",
         "API".padStart(10),
@@ -353,7 +367,7 @@ async function main(): Promise<void> {
     for (const r of rows) {
       console.log(
         [
-          r.name.padEnd(30),
+          r.name.padEnd(34),
           fmt(r.ctrRun).padStart(14),
           (r.ctrRun / base.ctrRun).toFixed(2).padStart(5),
           fmt(r.api).padStart(10),
@@ -374,6 +388,7 @@ async function main(): Promise<void> {
     removeCgroups();
     removeRuncRoot();
     if (!KEEP) rmSync(dir, { recursive: true, force: true });
+    rmSync(BENCH_BIN, { recursive: true, force: true });
   }
 }
 

@@ -3,19 +3,31 @@
  *
  *   node bench/dist/runc-bench.js [--iterations N]
  *
- * `<runtime> run <id>` of /bin/true on the same busybox bundle, alternating the runtimes.
+ * `<runtime> run <id>` of /bin/true on the same busybox bundle, alternating the runtimes:
+ * runc, runc-ts as installed (node_modules/.bin/runc-ts: the bundle, with and without
+ * NODE_EXTRA_CA_CERTS when it is set) and runc-ts unbundled (dist/cli/main.js, which also
+ * starts the unbundled init), to see what bundling buys.
  * Prints median wall time, the ratio, and peak RSS (GNU time's %M: the largest of the
  * runtime's processes, the init included). Measured, never asserted.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultSpec } from "@containerd-ts/runc/spec/default.js";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const RUNC_TS = join(REPO, "packages", "runc", "dist", "cli", "main.js");
+const RUNC_TS = realpathSync(join(REPO, "node_modules", ".bin", "runc-ts"));
+const RUNC_TS_UNBUNDLED = join(REPO, "packages", "runc", "dist", "cli", "main.js");
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -64,14 +76,9 @@ function main(): void {
     // NODE_EXTRA_CA_CERTS makes every Node start read a CA bundle: measure runc-ts both ways
     const lean = { ...process.env };
     delete lean.NODE_EXTRA_CA_CERTS;
-    const runcTs = (state: string) => (id: string) => [
-      process.execPath,
-      RUNC_TS,
-      "--root",
-      join(work, state),
-      "run",
-      id,
-    ];
+    const runcTs =
+      (state: string, main = RUNC_TS) =>
+      (id: string) => [process.execPath, main, "--root", join(work, state), "run", id];
     const runtimes: Record<string, { cmd: (id: string) => string[]; env?: NodeJS.ProcessEnv }> = {
       runc: { cmd: (id) => ["runc", "--root", join(work, "runc-state"), "run", id] },
       "runc-ts": { cmd: runcTs("runc-ts-state") },
@@ -81,6 +88,10 @@ function main(): void {
         cmd: runcTs("runc-ts-lean-state"),
         env: lean,
       };
+    runtimes["runc-ts unbundled (no NODE_EXTRA_CA_CERTS)"] = {
+      cmd: runcTs("runc-ts-unbundled-state", RUNC_TS_UNBUNDLED),
+      env: lean,
+    };
     const samples: Record<string, Sample[]> = Object.fromEntries(
       Object.keys(runtimes).map((k) => [k, []]),
     );
@@ -99,7 +110,7 @@ function main(): void {
     console.log(`runtime run /bin/true, ${n} iterations each (median wall time, peak RSS)`);
     for (const r of rows)
       console.log(
-        `${r.name.padEnd(34)} ${r.median.toFixed(1).padStart(8)} ms   x${(r.median / runc.median).toFixed(2).padStart(5)}   ${r.peakRssMb.toFixed(1).padStart(6)} MB`,
+        `${r.name.padEnd(44)} ${r.median.toFixed(1).padStart(8)} ms   x${(r.median / runc.median).toFixed(2).padStart(5)}   ${r.peakRssMb.toFixed(1).padStart(6)} MB`,
       );
   } finally {
     rmSync(work, { recursive: true, force: true });

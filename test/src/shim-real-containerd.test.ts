@@ -133,7 +133,9 @@ class RealContainerd {
   /** ps lines of shims this daemon started (their command lines carry its socket). */
   shims(): string[] {
     const r = spawnSync("ps", ["-eo", "pid,args"], { encoding: "utf8" });
-    return r.stdout.split("\n").filter((l) => l.includes("main.js") && l.includes(this.sock));
+    // the long-running shim: the bundle its bin points to, or the unbundled dist/main.js
+    const shim = /shim\/dist\/(bundle\/containerd-shim-ts-v2|main)\.js /;
+    return r.stdout.split("\n").filter((l) => shim.test(l) && l.includes(this.sock));
   }
 
   async stop(): Promise<void> {

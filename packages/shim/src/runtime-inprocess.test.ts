@@ -25,6 +25,7 @@ import { runcClientFactory, type OciRuntime, type RuntimeConfig } from "./runtim
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const RUNC_TS = join(REPO, "packages", "runc", "dist", "cli", "main.js");
+const RUNC_TS_BUNDLE = join(REPO, "packages", "runc", "dist", "bundle", "runc-ts.js");
 const isRoot = process.getuid?.() === 0;
 
 function tempDir(t: { after(fn: () => void): void }, prefix: string): string {
@@ -86,6 +87,14 @@ test("isOwnRuncTs: this install's runc-ts by path, by a link on PATH; nothing el
   assert.equal(isOwnRuncTs("/bin/true"), false);
   assert.equal(isOwnRuncTs(join(dir, "missing")), false);
 });
+
+test(
+  "isOwnRuncTs: the bundle runc-ts's bin points to counts as this install's runc-ts",
+  { skip: !existsSync(RUNC_TS_BUNDLE) && "runc-ts not bundled (npm run build bundles it)" },
+  () => {
+    assert.equal(isOwnRuncTs(RUNC_TS_BUNDLE), true);
+  },
+);
 
 test("inProcessWhenOwn: runc-ts in process, any other runtime (or systemd cgroups) on the CLI", (t) => {
   const dir = tempDir(t, "inproc-select-");

@@ -57,18 +57,21 @@ function loadLibrary(): Promise<Library> {
   return library;
 }
 
-let ownMain: string | null | undefined;
+let ownMains: string[] | undefined;
 
-/** Real path of runc-ts's CLI entry (dist/cli/main.js) in this install, or null. */
-function ownRuncMain(): string | null {
-  if (ownMain === undefined) {
+/**
+ * Real paths of runc-ts's CLI entries in this install: the bundle its bin points to
+ * (dist/bundle/runc-ts.js) and the unbundled dist/cli/main.js.
+ */
+function ownRuncMains(): string[] {
+  ownMains ??= ["bundle/runc-ts.js", "cli/main.js"].flatMap((file) => {
     try {
-      ownMain = realpathSync(fileURLToPath(import.meta.resolve("@containerd-ts/runc/cli/main.js")));
+      return [realpathSync(fileURLToPath(import.meta.resolve(`@containerd-ts/runc/${file}`)))];
     } catch {
-      ownMain = null;
+      return [];
     }
-  }
-  return ownMain;
+  });
+  return ownMains;
 }
 
 /** What spawn would run for `binary`: itself when it has a slash, else the first hit on PATH. */
@@ -89,11 +92,11 @@ function lookPath(binary: string, path: string): string | undefined {
 
 /** Whether the runtime binary is this install's runc-ts (a link to it counts, a copy does not). */
 export function isOwnRuncTs(binary: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  const main = ownRuncMain();
+  const mains = ownRuncMains();
   const found = lookPath(binary, env.PATH ?? "");
-  if (main === null || found === undefined) return false;
+  if (mains.length === 0 || found === undefined) return false;
   try {
-    return realpathSync(found) === main;
+    return mains.includes(realpathSync(found));
   } catch {
     return false;
   }

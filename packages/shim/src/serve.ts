@@ -51,8 +51,10 @@ export async function serve(
     if (exiting) return;
     exiting = true;
     reaper.stop();
-    await server.close().catch(() => undefined);
+    // the name goes first (open connections live on): whoever gets the Shutdown reply finds
+    // the socket already removed
     if (address) rmSync(socketPath(address), { force: true });
+    await server.close().catch(() => undefined);
     const flushed = await publisher.flush(FLUSH_ON_EXIT_MS);
     if (!flushed) log.warn("exiting with undelivered events", { pending: spool.size });
     publisher.close();

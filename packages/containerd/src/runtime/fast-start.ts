@@ -25,38 +25,44 @@ import { commandEnv, type ShimCommandConfig } from "./shim-command.js";
  * ordinary `start` action instead.
  */
 
-let ownShimEntry: string | null | undefined;
+let ownShimEntries: string[] | undefined;
 
-/** dist/main.js of @containerd-ts/shim, or null when it is not installed. */
-function ownShimMain(): string | null {
-  if (ownShimEntry === undefined) {
+/**
+ * Real paths of @containerd-ts/shim's entries in this install: the bundle its bin points to,
+ * and the unbundled dist/main.js (either may be configured as the shim binary).
+ */
+function ownShimMains(): string[] {
+  ownShimEntries ??= ["bundle/containerd-shim-ts-v2.js", "main.js"].flatMap((file) => {
     try {
-      ownShimEntry = realpathSync(
-        fileURLToPath(import.meta.resolve("@containerd-ts/shim/main.js")),
-      );
+      return [realpathSync(fileURLToPath(import.meta.resolve(`@containerd-ts/shim/${file}`)))];
     } catch {
-      ownShimEntry = null;
+      return [];
     }
-  }
-  return ownShimEntry;
+  });
+  return ownShimEntries;
 }
 
 const realpaths = new Map<string, string>();
 
-/** Whether a resolved shim binary is this project's containerd-shim-ts-v2. */
-export function isOwnShim(binary: string): boolean {
-  const main = ownShimMain();
-  if (main === null) return false;
+/** The entry script of a resolved shim binary when it is this project's containerd-shim-ts-v2. */
+function ownShimEntry(binary: string): string | undefined {
+  const mains = ownShimMains();
+  if (mains.length === 0) return undefined;
   let real = realpaths.get(binary);
   if (real === undefined) {
     try {
       real = realpathSync(binary);
     } catch {
-      return false;
+      return undefined;
     }
     realpaths.set(binary, real);
   }
-  return real === main;
+  return mains.includes(real) ? real : undefined;
+}
+
+/** Whether a resolved shim binary is this project's containerd-shim-ts-v2. */
+export function isOwnShim(binary: string): boolean {
+  return ownShimEntry(binary) !== undefined;
 }
 
 /** Grouping annotations or a shim cgroup need the `start` action's logic. */
@@ -118,8 +124,8 @@ export async function fastStartOwnShim(
   spec: Uint8Array,
   options: Any | undefined,
 ): Promise<string | undefined> {
-  const main = ownShimMain();
-  if (main === null || !isOwnShim(cfg.binary) || needsStartAction(spec, options)) return undefined;
+  const main = ownShimEntry(cfg.binary);
+  if (main === undefined || needsStartAction(spec, options)) return undefined;
   const address = socketAddress(cfg.address, cfg.namespace, cfg.id);
   const path = socketPath(address);
   const tmp = `${path}.${process.pid}`;

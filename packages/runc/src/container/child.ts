@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { SIGNALS } from "@containerd-ts/sys/constants.js";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -6,7 +7,16 @@ import { bigintReplacer } from "../init/sync.js";
 import type { SyncMessage } from "../init/sync.js";
 import type { PlanMessage } from "../init/protocol.js";
 
-const MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+/**
+ * What runs `runc-ts init`: in the bundled runc-ts (dist/bundle/runc-ts.js, built by
+ * scripts/bundle.mjs) the init's own bundle beside it, else the CLI beside this module.
+ */
+const INIT_ENTRY = [
+  new URL("./runc-ts-init.js", import.meta.url),
+  new URL("../cli/main.js", import.meta.url),
+]
+  .map((u) => fileURLToPath(u))
+  .find((p) => existsSync(p));
 
 export interface SpawnedInit {
   child: ChildProcess;
@@ -29,7 +39,8 @@ export function spawnInit(opts: {
   for (let i = 0; i < opts.preserveFds; i++) stdio.push(3 + i);
   const syncIdx = stdio.length;
   stdio.push("pipe");
-  const args = [MAIN, "init", "--sync-fd", String(syncIdx)];
+  if (INIT_ENTRY === undefined) throw new Error("runc-ts init: entry not found beside runc-ts");
+  const args = [INIT_ENTRY, "init", "--sync-fd", String(syncIdx)];
   if (opts.consoleFd !== undefined) {
     args.push("--console-fd", String(stdio.length));
     stdio.push(opts.consoleFd);
