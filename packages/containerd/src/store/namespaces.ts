@@ -22,6 +22,14 @@ export class NamespaceTable {
       ),
       setLabels: db.prepare("UPDATE namespaces SET labels = ? WHERE name = ?"),
       delete: db.prepare("DELETE FROM namespaces WHERE name = ?"),
+      // unfinished writes go with their namespace (as in containerd); GC sweeps their data
+      deleteIngests: db.prepare("DELETE FROM content_ingests WHERE namespace = ?"),
+      images: db.prepare<[string], { n: number }>(
+        "SELECT COUNT(*) AS n FROM images WHERE namespace = ?",
+      ),
+      blobs: db.prepare<[string], { n: number }>(
+        "SELECT COUNT(*) AS n FROM content_blobs WHERE namespace = ?",
+      ),
       containers: db.prepare<[string], { n: number }>(
         "SELECT COUNT(*) AS n FROM containers WHERE namespace = ?",
       ),
@@ -50,11 +58,18 @@ export class NamespaceTable {
   }
 
   delete(name: string): boolean {
+    this.q.deleteIngests.run(name);
     return this.q.delete.run(name).changes === 1;
   }
 
   /** What still lives in the namespace, by kind (containerd refuses to delete a non-empty one). */
-  contents(name: string): { containers: number; leases: number } {
-    return { containers: this.q.containers.get(name)!.n, leases: this.q.leases.get(name)!.n };
+  contents(name: string): { images: number; blobs: number; containers: number; leases: number } {
+    const count = (q: { get(name: string): { n: number } | undefined }) => q.get(name)!.n;
+    return {
+      images: count(this.q.images),
+      blobs: count(this.q.blobs),
+      containers: count(this.q.containers),
+      leases: count(this.q.leases),
+    };
   }
 }

@@ -106,7 +106,12 @@ test("containers round-trip with their Any bytes unchanged", (t) => {
   assert.deepEqual([...got.runtime.options!.value], [8, 1]);
   assert.deepEqual([...got.extensions["ext"]!.value], [1, 2, 3]);
   assert.equal(got.createdAt.getTime(), c.createdAt.getTime());
-  assert.deepEqual(store.namespaces.contents("default"), { containers: 1, leases: 0 });
+  assert.deepEqual(store.namespaces.contents("default"), {
+    images: 0,
+    blobs: 0,
+    containers: 1,
+    leases: 0,
+  });
 });
 
 test("a transaction that throws writes nothing", (t) => {

@@ -94,16 +94,25 @@ export class BlobStore {
     return readStatus(this.ingestDir(ref), ref);
   }
 
-  /** Every ingest directory's ref (for sweeping ingests nobody owns). */
-  refs(): string[] {
+  /**
+   * Removes the ingest directories whose ref `keep` refuses (and those without a readable
+   * ref), except the ones a writer has open; returns how many went.
+   */
+  sweepIngests(keep: (ref: string) => boolean): number {
     const dir = join(this.root, "ingest");
-    return readdirSync(dir).flatMap((name) => {
+    let removed = 0;
+    for (const name of readdirSync(dir)) {
+      let ref: string | undefined;
       try {
-        return [readFileSync(join(dir, name, "ref"), "utf8")];
+        ref = readFileSync(join(dir, name, "ref"), "utf8");
       } catch {
-        return [];
+        // unreadable: a crash between mkdir and writing the ref
       }
-    });
+      if (ref !== undefined && (keep(ref) || this.locked.has(ref))) continue;
+      rmSync(join(dir, name), { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
   }
 
   /** Drops an unfinished write; NotFound when there is none. */

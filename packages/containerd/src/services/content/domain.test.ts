@@ -169,3 +169,15 @@ test("content: a shared blob written to after all becomes a real ingest seeded w
   assert.equal(content.info("ns-b", HELLO).size, 5);
   assert.equal(content.blobs.size(HELLO), 5);
 });
+
+test("content: a namespace holding blobs cannot be deleted; its open ingests go with it", async (t) => {
+  const { content, namespaces } = contentFixture(t);
+  await putBlob(content, "busy", "hello");
+  await (await content.writer("busy", { ref: "pending" })).close();
+  assert.throws(() => namespaces.delete("busy"), kind(ErrorKind.FailedPrecondition));
+  content.delete("busy", HELLO);
+  namespaces.delete("busy");
+  assert.deepEqual(content.listStatuses("busy"), []);
+  content.collectGarbage();
+  assert.equal(existsSync(content.blobs.ingestDir("busy/pending")), false);
+});

@@ -16,10 +16,12 @@ import { eventAny, type EventExchange } from "../../events/index.js";
 import { mapField, parseStoreFilters, type Adaptor } from "../../filters/index.js";
 import { checkLabels } from "../../identifiers.js";
 import { ContentTable, type ContentRecord, type IngestRecord } from "../../store/content.js";
+import { ImageTable } from "../../store/images.js";
 import { applyLabelPaths, dropEmpty, type Labels, type MetadataStore } from "../../store/index.js";
 import type { NamespaceService } from "../namespaces/domain.js";
 import { BlobStore, type BlobWriter, type IngestStatus } from "./blobs.js";
 import { digestError } from "./digest.js";
+import { unreachable, type NamespaceHoldings } from "./gc.js";
 
 export type { ContentRecord, IngestStatus };
 
@@ -73,6 +75,7 @@ const leaseMissing = () => errNotFound("lease does not exist: not found");
 export class ContentService {
   readonly blobs: BlobStore;
   private readonly table: ContentTable;
+  private readonly images: ImageTable;
 
   constructor(
     private readonly store: MetadataStore,
@@ -83,6 +86,7 @@ export class ContentService {
   ) {
     this.blobs = new BlobStore(root);
     this.table = new ContentTable(store.db);
+    this.images = new ImageTable(store.db);
   }
 
   info(ns: string, digest: string): ContentRecord {
@@ -258,6 +262,51 @@ export class ContentService {
       return !inserted;
     });
     if (exists) throw errAlreadyExists(`content ${blob.digest}: already exists`);
+  }
+
+  /**
+   * containerd's garbage collection for content: in every namespace, forgets the blobs and
+   * ingests nothing reaches (see gc.ts), then removes bytes no namespace holds and ingest
+   * directories no namespace owns. Content removed this way publishes no event (as in
+   * containerd). Returns how many blobs and ingests were forgotten.
+   */
+  collectGarbage(now = new Date()): { content: number; ingests: number } {
+    const doomed = this.store.transaction(() =>
+      this.store.namespaces.list().map(({ name }) => {
+        const found = unreachable(this.holdings(name), now);
+        for (const d of found.digests) this.table.delete(name, d);
+        for (const r of found.refs) this.table.deleteIngest(name, r);
+        return found;
+      }),
+    );
+    const owned = new Set(
+      this.store.namespaces
+        .list()
+        .flatMap(({ name }) => this.table.listIngests(name).map((i) => i.backendRef)),
+    );
+    // an open writer's ingest is kept: it gets its owner right after the writer opens
+    this.blobs.sweepIngests((ref) => owned.has(ref));
+    for (const digest of new Set(doomed.flatMap((d) => d.digests))) {
+      if (this.table.owners(digest) === 0) this.blobs.delete(digest);
+    }
+    return {
+      content: doomed.reduce((n, d) => n + d.digests.length, 0),
+      ingests: doomed.reduce((n, d) => n + d.refs.length, 0),
+    };
+  }
+
+  private holdings(ns: string): NamespaceHoldings {
+    return {
+      name: ns,
+      leases: this.store.leases.list(ns).map((l) => ({
+        labels: l.labels,
+        resources: this.store.leases.resources(ns, l.id),
+      })),
+      images: this.images.list(ns),
+      containers: this.store.containers.list(ns),
+      content: this.table.list(ns),
+      ingests: this.table.listIngests(ns),
+    };
   }
 
   /** Opens a BlobWriter for a shared ingest that starts writing after all. */

@@ -86,6 +86,13 @@ function contentPlugins(root: string): PluginInfo[] {
 export function registerContentService(router: ConnectRouter, ctx: DaemonContext): void {
   const content = contentServiceFor(ctx);
   addPlugins(ctx.plugins, contentPlugins(content.blobs.root));
+  // containerd collects garbage once shortly after start-up; here before the first call
+  try {
+    const removed = content.collectGarbage();
+    ctx.log.debug("start-up garbage collection", removed);
+  } catch (err) {
+    ctx.log.warn("start-up garbage collection failed", { error: err });
+  }
   const ns = (call: { requestHeader: Headers }) => requireNamespace(call.requestHeader);
   const lease = (call: { requestHeader: Headers }) =>
     call.requestHeader.get(LEASE_HEADER) || undefined;

@@ -11,7 +11,7 @@ import { ImageService, type ImageInput } from "./domain.js";
 
 function setup(t: { after(fn: () => void): void }) {
   const { store, events, namespaces } = metadataFixture(t, "ctd-images-");
-  return { events, images: new ImageService(store, events, namespaces) };
+  return { events, namespaces, images: new ImageService(store, events, namespaces) };
 }
 
 const MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -136,4 +136,13 @@ test("images: create, update and delete publish their events; delete of a missin
   );
   assert.deepEqual(fromBinary(ImageCreateSchema, got[0]!.event.value).labels, { a: "1" });
   assert.deepEqual(fromBinary(ImageUpdateSchema, got[1]!.event.value).labels, { a: "2" });
+});
+
+test("images: a namespace holding images cannot be deleted (FailedPrecondition)", (t) => {
+  const { images, namespaces } = setup(t);
+  images.create("busy", image("img"));
+  assert.throws(() => namespaces.delete("busy"), kind(ErrorKind.FailedPrecondition));
+  images.delete("busy", "img");
+  namespaces.delete("busy");
+  assert.equal(namespaces.exists("busy"), false);
 });

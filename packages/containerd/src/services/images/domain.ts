@@ -82,6 +82,8 @@ export class ImageService {
     private readonly store: MetadataStore,
     private readonly events: EventExchange,
     private readonly namespaces: NamespaceService,
+    /** Garbage collection, run by a delete with `sync` (containerd's ScheduleAndWait). */
+    private readonly collectGarbage: () => void = () => undefined,
   ) {
     this.table = new ImageTable(store.db);
   }
@@ -157,11 +159,8 @@ export class ImageService {
     return record;
   }
 
-  /**
-   * Removes the image. `sync` (wait for garbage collection) is accepted; there is no
-   * collector to wait for: content stays until deleted through the content store.
-   */
-  delete(ns: string, name: string, _sync = false): void {
+  /** Removes the image; with `sync`, garbage collection runs before this returns. */
+  delete(ns: string, name: string, sync = false): void {
     const e = this.store.transaction(() => {
       if (!this.table.delete(ns, name)) throw notFound(name);
       return this.events.record({
@@ -171,5 +170,6 @@ export class ImageService {
       });
     });
     this.events.deliver(e);
+    if (sync) this.collectGarbage();
   }
 }

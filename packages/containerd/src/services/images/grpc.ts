@@ -2,6 +2,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { Images, type Image } from "@containerd-ts/gen/containerd/services/images/v1/images_pb.js";
 import { requireNamespace, type DaemonContext } from "../../context.js";
+import { contentServiceFor } from "../content/domain.js";
 import { addPlugins } from "../content/plugins.js";
 import { ImageService, type ImageInput, type ImageRecord } from "./domain.js";
 
@@ -34,7 +35,11 @@ const imageToProto = (i: ImageRecord) => ({
 
 /** containerd.services.images.v1.Images over an ImageService. */
 export function registerImagesService(router: ConnectRouter, ctx: DaemonContext): void {
-  const images = new ImageService(ctx.store, ctx.events, ctx.namespaces);
+  const content = contentServiceFor(ctx);
+  const images = new ImageService(ctx.store, ctx.events, ctx.namespaces, () => {
+    const removed = content.collectGarbage();
+    ctx.log.debug("garbage collected", removed);
+  });
   addPlugins(ctx.plugins, [
     { type: "io.containerd.grpc.v1", id: "images", requires: ["io.containerd.metadata.v1"] },
   ]);
