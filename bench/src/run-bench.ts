@@ -12,18 +12,8 @@
  * bundle), and containerd-ts with the unbundled shim (dist/main.js) for comparison.
  * Prints medians and ratios. Performance is measured here, never asserted in tests.
  */
-import { spawn, spawnSync, execFileSync, type ChildProcess } from "node:child_process";
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  rmdirSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { spawnSync, execFileSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -34,14 +24,22 @@ import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { Containers } from "@containerd-ts/gen/containerd/services/containers/v1/containers_pb.js";
 import { Tasks } from "@containerd-ts/gen/containerd/services/tasks/v1/tasks_pb.js";
+import {
+  launchContainerd,
+  launchContainerdTs,
+  removeDaemonLeftovers,
+  removeNamespaceLeftovers,
+  stopDaemon,
+  writeContainerdConfig,
+} from "@containerd-ts/test";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const DAEMON_MAIN = join(REPO, "packages", "containerd", "dist", "main.js");
 const SHIM_UNBUNDLED = join(REPO, "packages", "shim", "dist", "main.js");
 /** holds containerd-shim-tsunbundled-v2 → the shim's unbundled dist/main.js */
 const BENCH_BIN = mkdtempSync(join(tmpdir(), "ctd-ts-bench-bin-"));
 const PATH = `${process.env.PATH}:${join(REPO, "node_modules", ".bin")}:${BENCH_BIN}`;
-const NS = "bench";
+/** per process: runc's state root and cgroups are per namespace, shared by concurrent runs */
+const NS = `bench-${process.pid}`;
 
 const args = process.argv.slice(2);
 const ITER = Number(args[args.indexOf("--iterations") + 1] || 15) || 15;
@@ -67,30 +65,8 @@ function ctr(address: string, argv: string[]): { code: number | null; out: strin
   return { code: r.status, out: (r.stdout ?? "") + (r.stderr ?? "") };
 }
 
-async function waitForSocket(
-  address: string,
-  proc: ChildProcess,
-  log: () => string,
-): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (proc.exitCode !== null) throw new Error(`daemon exited: ${log()}`);
-    if (existsSync(address) && ctr(address, ["version"]).code === 0) return;
-    await sleep(50);
-  }
-  throw new Error(`daemon did not come up: ${log()}`);
-}
-
-async function startDaemon(cmd: string, argv: string[], address: string): Promise<ChildProcess> {
-  let log = "";
-  const proc = spawn(cmd, argv, {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PATH },
-  });
-  proc.stdout?.on("data", (b: Buffer) => (log = (log + b.toString()).slice(-4000)));
-  proc.stderr?.on("data", (b: Buffer) => (log = (log + b.toString()).slice(-4000)));
-  await waitForSocket(address, proc, () => log);
-  return proc;
-}
+/** Whether the daemon answers `ctr version`. */
+const ctrAnswers = (address: string) => async () => ctr(address, ["version"]).code === 0;
 
 let defaultSpec: string | undefined;
 
@@ -243,26 +219,6 @@ function hasShim(name: string): boolean {
   );
 }
 
-/** runc's state dir of the bench namespace (both daemons' runc shims use /run/containerd/runc). */
-function removeRuncRoot(): void {
-  try {
-    rmdirSync(join("/run/containerd/runc", NS));
-  } catch {
-    // not there or not empty
-  }
-}
-
-function removeCgroups(): void {
-  for (const h of readdirSync("/sys/fs/cgroup")) {
-    const d = join("/sys/fs/cgroup", h, NS);
-    try {
-      rmdirSync(d);
-    } catch {
-      // not there or busy
-    }
-  }
-}
-
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("run the bench as root");
   const dir = mkdtempSync(join(tmpdir(), "ctd-ts-bench-"));
@@ -275,33 +231,17 @@ async function main(): Promise<void> {
       root: join(dir, "ts-root"),
       state: join(dir, "ts-state"),
     };
-    procs.push(
-      await startDaemon(
-        process.execPath,
-        [DAEMON_MAIN, "--address", ours.address, "--root", ours.root, "--state", ours.state],
-        ours.address,
-      ),
-    );
+    const env = { ...process.env, PATH };
+    procs.push((await launchContainerdTs({ ...ours, env }, ctrAnswers(ours.address))).proc);
     const real = {
       address: join(dir, "real.sock"),
       root: join(dir, "real-root"),
       state: join(dir, "real-state"),
     };
-    const cfg = join(dir, "real.toml");
-    writeFileSync(
-      cfg,
-      [
-        "version = 2",
-        `root = "${real.root}"`,
-        `state = "${real.state}"`,
-        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-        "[grpc]",
-        `  address = "${real.address}"`,
-        "[ttrpc]",
-        `  address = "${real.address}.ttrpc"`,
-      ].join("\n") + "\n",
-    );
-    procs.push(await startDaemon("containerd", ["--config", cfg], real.address));
+    writeContainerdConfig(dir, real.address);
+    const paths = { root: real.root, state: real.state };
+    const theirs = await launchContainerd(dir, real.address, ctrAnswers(real.address), env, paths);
+    procs.push(theirs.proc);
 
     const targets: Target[] = [
       {
@@ -378,16 +318,10 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    for (const p of procs) {
-      if (p.exitCode === null) {
-        const exited = new Promise((r) => p.once("exit", r));
-        p.kill("SIGTERM");
-        await Promise.race([exited, sleep(5000)]);
-      }
-    }
-    removeCgroups();
-    removeRuncRoot();
-    if (!KEEP) rmSync(dir, { recursive: true, force: true });
+    for (const p of procs) await stopDaemon(p, { graceMs: 5000 });
+    // the runc shim's state root and cgroups of NS, and with --keep the dir stays
+    if (KEEP) await removeNamespaceLeftovers(NS);
+    else await removeDaemonLeftovers(dir, NS);
     rmSync(BENCH_BIN, { recursive: true, force: true });
   }
 }
