@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { ContentDeleteSchema } from "@containerd-ts/gen/containerd/events/content_pb.js";
 import type { DaemonContext } from "../../context.js";
 import { eventAny, type EventExchange } from "../../events/index.js";
-import { mapField, parseStoreFilters, type Adaptor } from "../../filters/index.js";
+import { mapField, parseFilters, type Adaptor } from "../../filters/index.js";
 import { checkLabels } from "../../identifiers.js";
 import { ContentTable, type ContentRecord, type IngestRecord } from "../../store/content.js";
 import { ImageTable } from "../../store/images.js";
@@ -99,8 +99,9 @@ export class ContentService {
     return this.table.get(ns, digest) !== undefined;
   }
 
+  /** Filter syntax errors carry one `: invalid argument` (the content store does not re-wrap). */
   list(ns: string, filters: readonly string[] = []): ContentRecord[] {
-    const f = parseStoreFilters(filters);
+    const f = parseFilters(filters);
     return this.table.list(ns).filter((c) => f.match(contentAdaptor(c)));
   }
 
@@ -168,12 +169,16 @@ export class ContentService {
 
   status(ns: string, ref: string): IngestStatus {
     const ingest = this.table.getIngest(ns, ref);
-    if (!ingest) throw errNotFound(`reference ${ref}: not found`);
+    if (!ingest) {
+      throw errNotFound(
+        `could not get status for ref ${JSON.stringify(ref)}: reference ${ref}: not found`,
+      );
+    }
     return { ...this.blobs.status(ingest.backendRef), ref };
   }
 
   listStatuses(ns: string, filters: readonly string[] = []): IngestStatus[] {
-    const f = parseStoreFilters(filters);
+    const f = parseFilters(filters);
     return this.table.listIngests(ns).flatMap((ingest) => {
       let s: IngestStatus;
       try {

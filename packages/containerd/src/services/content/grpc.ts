@@ -127,7 +127,8 @@ export function registerContentService(router: ConnectRouter, ctx: DaemonContext
       } catch (err) {
         throw outOfRange(err);
       }
-      let offset = range.offset;
+      // containerd numbers the chunks from 0, not from the requested offset
+      let offset = 0;
       for await (const data of range.chunks) {
         yield { offset: BigInt(offset), data };
         offset += data.length;

@@ -53,7 +53,7 @@ test("images: create, get, list; duplicate AlreadyExists; missing NotFound", (t)
   );
 });
 
-test("images: validation is InvalidArgument (name, target digest, size, media type, labels)", (t) => {
+test("images: validation is InvalidArgument (name, target digest, size, media type, label size)", (t) => {
   const { images } = setup(t);
   const bad = (i: ImageInput) =>
     assert.throws(() => images.create("ns", i), kind(ErrorKind.InvalidArgument));
@@ -64,7 +64,12 @@ test("images: validation is InvalidArgument (name, target digest, size, media ty
   );
   bad(image("x", { target: { mediaType: MANIFEST, digest: D1, size: 0, annotations: {} } }));
   bad(image("x", { target: { mediaType: "", digest: D1, size: 1, annotations: {} } }));
-  bad(image("x", { labels: { "": "v" } }));
+  bad(image("x", { labels: { k: "v".repeat(5000) } }));
+  // containerd 1.6 fails an empty label key only when writing it: Unknown
+  assert.throws(
+    () => images.create("ns", image("x", { labels: { "": "v" } })),
+    kind(ErrorKind.Unknown),
+  );
   assert.throws(() => images.update("ns", image("")), kind(ErrorKind.InvalidArgument));
   assert.throws(() => images.update("ns", image("missing")), kind(ErrorKind.NotFound));
 });

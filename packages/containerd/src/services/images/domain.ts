@@ -1,4 +1,10 @@
-import { errAlreadyExists, errInvalidArgument, errNotFound } from "@containerd-ts/errdefs";
+import {
+  ContainerdError,
+  ErrorKind,
+  errAlreadyExists,
+  errInvalidArgument,
+  errNotFound,
+} from "@containerd-ts/errdefs";
 import {
   ImageCreateSchema,
   ImageDeleteSchema,
@@ -41,6 +47,13 @@ const invalid = (msg: string) => errInvalidArgument(`${msg}: invalid argument`);
 /** containerd's validateImage, in its order and words. */
 function validateImage(i: ImageInput): void {
   if (i.name === "") throw invalid("image name must not be empty");
+  if (Object.hasOwn(i.labels, "")) {
+    // containerd 1.6 lets an empty key through validation; its bolt write then fails (Unknown)
+    throw new ContainerdError(
+      ErrorKind.Unknown,
+      `writing labels for image ${i.name}: failed to set label ""=${JSON.stringify(i.labels[""])}: key required`,
+    );
+  }
   checkLabels(i.labels, "image.Labels: ");
   const problem = digestError(i.target.digest);
   if (problem) {

@@ -4,6 +4,7 @@ import { errInvalidArgument } from "@containerd-ts/errdefs";
 import { Leases } from "@containerd-ts/gen/containerd/services/leases/v1/leases_pb.js";
 import { requireNamespace, type DaemonContext } from "../../context.js";
 import type { LeaseRecord, LeaseResource } from "../../store/index.js";
+import { contentServiceFor } from "../content/domain.js";
 
 const leaseToProto = (l: LeaseRecord) => ({
   id: l.id,
@@ -24,6 +25,8 @@ export function registerLeasesService(router: ConnectRouter, ctx: DaemonContext)
     create: (req, call) => ({ lease: leaseToProto(leases.create(ns(call), req.id, req.labels)) }),
     delete: (req, call) => {
       leases.delete(ns(call), req.id);
+      // sync: containerd waits for a garbage collection (ctr content prune relies on it)
+      if (req.sync) contentServiceFor(ctx).collectGarbage();
       return {};
     },
     list: (req, call) => ({ leases: leases.list(ns(call), req.filters).map(leaseToProto) }),
