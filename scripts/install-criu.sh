@@ -13,12 +13,18 @@ criu_major() {
   echo "${v:-0}"
 }
 
+export DEBIAN_FRONTEND=noninteractive
+# What criu runs at dump/restore time: iptables-restore locks the container's network.
+if ! dpkg -s iptables >/dev/null 2>&1; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends iptables >/dev/null
+fi
+
 if command -v criu >/dev/null 2>&1 && [ "$(criu_major "$(command -v criu)")" -ge 4 ]; then
   echo "install-criu: $(command -v criu) is already $(criu --version | head -1)"
   exit 0
 fi
 
-export DEBIAN_FRONTEND=noninteractive
 src_list=/etc/apt/sources.list.d/trixie-src.sources
 if [ ! -f "$src_list" ]; then
   cat >"$src_list" <<'LIST'
@@ -67,3 +73,4 @@ make -j"$(nproc)" criu >/dev/null
 install -D -m 0755 criu/criu /usr/local/sbin/criu
 hash -r
 echo "install-criu: installed $(/usr/local/sbin/criu --version | head -1) at /usr/local/sbin/criu"
+/usr/local/sbin/criu check || echo "install-criu: warning: 'criu check' fails on this machine" >&2

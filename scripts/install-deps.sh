@@ -13,6 +13,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+scripts/install-criu.sh # CRIU 4.1 for checkpoint/restore (bookworm's 3.17 fails on new kernels)
 # The Debian containerd package enables its own daemon; ours and the tests start their own.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet containerd 2>/dev/null; then
   systemctl stop containerd || true

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   ContainerdError,
@@ -226,7 +226,11 @@ export class Container {
         "runtime restore",
       );
     } catch (e) {
-      throw runtimeError(e, "OCI runtime restore failed");
+      const log = join(plan.workPath, "restore.log");
+      const msg = await withCriuCause(String((e as Error).message).split("\n")[0]!, log);
+      throw new ContainerdError(kindOf(e), `OCI runtime restore failed: ${msg} path= ${log}`, {
+        cause: e,
+      });
     }
     await io.established();
     this.init.pid = readPidFile(pidFile);
@@ -389,6 +393,8 @@ export class Container {
   }): Promise<void> {
     this.init.check("checkpoint");
     const work = o.workPath || join(this.bundle, "work", "criu-work");
+    // a failed checkpoint leaves no half image behind where there was none
+    const imageWasThere = existsSync(o.imagePath);
     try {
       await withDeadline(
         this.runtime.checkpoint(this.id, { ...o, workPath: work }),
@@ -396,18 +402,31 @@ export class Container {
         "runtime checkpoint",
       );
     } catch (e) {
+      if (!imageWasThere) rmSync(o.imagePath, { recursive: true, force: true });
       const dumpLog = join(this.bundle, "criu-dump.log");
       try {
         copyFileSync(join(work, "dump.log"), dumpLog);
       } catch {
         // CRIU did not get far enough to write a log
       }
-      const first = String((e as Error).message).split("\n")[0];
+      const first = await withCriuCause(String((e as Error).message).split("\n")[0]!, dumpLog);
       throw new ContainerdError(kindOf(e), `${first} path= ${dumpLog}`, { cause: e });
     } finally {
       if (!o.workPath) rmSync(work, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * `message` with the first error CRIU logged (and its version) when the message lacks it: the
+ * runc shim only says `criu failed: type DUMP errno 0`, which does not tell a CRIU too old for
+ * the kernel from a container CRIU cannot dump.
+ */
+async function withCriuCause(message: string, log: string): Promise<string> {
+  const { criuLogSummary } = await import("@containerd-ts/runc/container/criu.js");
+  const summary = criuLogSummary(log);
+  if (!summary || message.includes(summary.replace(/^criu [^:]*: /, ""))) return message;
+  return `${message}: ${summary}`;
 }
 
 interface SpecView {

@@ -11,6 +11,8 @@ export async function runContainerTask(
   client: ContainerdClient,
   id: string,
   io: StdioChoice,
+  /** Tasks/Create options (runc Options: a CRIU image to restore from) */
+  options?: { typeUrl: string; value: Uint8Array },
 ): Promise<number> {
   const { Tasks } = await import("@containerd-ts/gen/containerd/services/tasks/v1/tasks_pb.js");
   const tasks = client.service(Tasks);
@@ -25,6 +27,7 @@ export async function runContainerTask(
         stdout: fifos.stdout,
         stderr: fifos.stderr,
         terminal: io.tty,
+        options,
       },
       client.call(),
     );

@@ -1,3 +1,5 @@
+import { existsSync, rmSync } from "node:fs";
+import { isAbsolute } from "node:path";
 import { create, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampNow, type Any } from "@bufbuild/protobuf/wkt";
 import {
@@ -250,7 +252,8 @@ export class TaskService {
 
   /**
    * Checkpoint to the image path given in the runc CheckpointOptions. Writing a checkpoint
-   * into the content store (no image path) needs a content service this daemon lacks.
+   * into the content store (no image path) needs a content service this daemon lacks. A failed
+   * checkpoint leaves no image dir where there was none (runc creates it before CRIU runs).
    */
   async checkpoint(ns: string, r: CheckpointTaskRequest): Promise<void> {
     const t = await this.task(ns, r.containerId);
@@ -260,7 +263,14 @@ export class TaskService {
         "checkpoint into the content store is not supported: set an image path",
       );
     }
-    await t.checkpoint(imagePath, r.options);
+    // a relative path is the shim's business (it resolves it from the bundle)
+    const ours = isAbsolute(imagePath) && !existsSync(imagePath);
+    try {
+      await t.checkpoint(imagePath, r.options);
+    } catch (err) {
+      if (ours) rmSync(imagePath, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   async update(ns: string, r: UpdateTaskRequest): Promise<void> {
