@@ -8,7 +8,7 @@
 // dist/. So each bundle starts with a guard: when a package it was built from has been
 // rebuilt since (its tsconfig.tsbuildinfo is newer than the bundle), it runs the unbundled
 // entry beside it instead: slower, never stale.
-import { chmodSync, existsSync, mkdirSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -99,6 +99,12 @@ async function bundle({ pkg, entry, out }) {
     sourcemap: "linked",
   });
   chmodSync(outAbs, 0o755);
+  // an import() of a computed specifier stays in the bundle and resolves against the bundle's
+  // own directory at run time: wrong there, so the build refuses it (the guard's aside)
+  const code = readFileSync(outAbs, "utf8");
+  const computed = [...code.matchAll(/\bimport\((?!new URL\()[^)]*\)/g)].map((m) => m[0]);
+  if (computed.length > 0)
+    throw new Error(`${out}: import() of a computed specifier: ${computed.join(", ")}`);
   const modules = Object.keys(probe.metafile.inputs).length;
   const kb = (statSync(outAbs).size / 1024).toFixed(0);
   process.stdout.write(`bundled ${relative(ROOT, outAbs)}: ${modules} modules, ${kb} KiB\n`);

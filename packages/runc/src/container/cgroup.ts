@@ -40,9 +40,11 @@ let factory: Factory | undefined;
 
 export async function loadCgroupManager(o: CgroupOptions): Promise<Cgroups> {
   if (!factory) {
-    const modulePath = "../cgroups/index.js";
     try {
-      const mod = (await import(modulePath)) as { createCgroupManager?: Factory };
+      // a literal specifier: the bundles (scripts/bundle.mjs) carry the module along
+      const mod = (await import("../cgroups/index.js")) as unknown as {
+        createCgroupManager?: Factory;
+      };
       factory = mod.createCgroupManager ?? fallbackManager;
     } catch {
       factory = fallbackManager;
