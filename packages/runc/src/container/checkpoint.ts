@@ -68,7 +68,12 @@ export async function checkpointContainer(o: CheckpointRequest): Promise<void> {
   const opts: DumpOptions = { ...o, imagePath, parentPath, workPath };
   const paths = c.state.cgroupPaths;
   const args = dumpArgs(pid, config.rootfs, opts, {
-    mounts: externalMounts(config, paths, "dump", maskedFiles(config, pid)),
+    mounts: externalMounts(
+      config,
+      { paths, version: c.state.cgroupVersion },
+      "dump",
+      maskedFiles(config, pid),
+    ),
     freezeCgroup: c.state.cgroupVersion === 2 ? paths[""] : paths.freezer,
   });
   if (!o.preDump)

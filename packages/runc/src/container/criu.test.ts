@@ -127,7 +127,7 @@ test("external mounts: binds, cgroup v1 binds per controller, masked files, devi
     memory: "/sys/fs/cgroup/memory/ns/c1",
     "name=systemd": "/sys/fs/cgroup/systemd/ns/c1",
   };
-  const dump = externalMounts(c, paths, "dump", ["/proc/kcore"]);
+  const dump = externalMounts(c, { paths, version: 1 }, "dump", ["/proc/kcore"]);
   assert.deepEqual(dump.slice(0, 4), [
     { key: "/data", val: "/data" },
     { key: "/sys/fs/cgroup/memory", val: "/sys/fs/cgroup/memory" },
@@ -135,17 +135,37 @@ test("external mounts: binds, cgroup v1 binds per controller, masked files, devi
     { key: "/proc/kcore", val: "/dev/null" },
   ]);
   assert.ok(dump.some((m) => m.key === "/dev/fuse"));
-  const restore = externalMounts(c, { ...paths, memory: "/sys/fs/cgroup/memory/ns/c2" }, "restore");
+  const restore = externalMounts(
+    c,
+    {
+      paths: {
+        ...paths,
+        "": "/sys/fs/cgroup/unified/ns/c2",
+        memory: "/sys/fs/cgroup/memory/ns/c2",
+      },
+      version: 1,
+    },
+    "restore",
+  );
   assert.deepEqual(restore.slice(0, 4), [
     { key: "/data", val: "/srv/data" },
     { key: "/sys/fs/cgroup/memory", val: "/sys/fs/cgroup/memory/ns/c2" },
     { key: "/sys/fs/cgroup/systemd", val: "/sys/fs/cgroup/systemd/ns/c1" },
     { key: "/dev/null", val: "/dev/null" },
   ]);
-  // the unified hierarchy is one bind; a cgroup namespace means a real mount
-  const unified = externalMounts(c, { "": "/sys/fs/cgroup/ns/c1" }, "restore");
+  // a hybrid host's unified hierarchy is not mounted; on v2 the cgroup is one bind; a cgroup
+  // namespace means a real mount
+  const unified = externalMounts(
+    c,
+    { paths: { "": "/sys/fs/cgroup/ns/c1" }, version: 2 },
+    "restore",
+  );
   assert.ok(unified.some((m) => m.key === "/sys/fs/cgroup" && m.val === "/sys/fs/cgroup/ns/c1"));
-  const withNs = externalMounts(config({ ...c, namespaces: [{ type: "cgroup" }] }), paths, "dump");
+  const withNs = externalMounts(
+    config({ ...c, namespaces: [{ type: "cgroup" }] }),
+    { paths, version: 1 },
+    "dump",
+  );
   assert.ok(!withNs.some((m) => m.key.startsWith("/sys/fs/cgroup")));
 });
 

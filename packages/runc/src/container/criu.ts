@@ -161,7 +161,7 @@ const DEFAULT_DEVICES = [
  */
 export function externalMounts(
   config: ContainerConfig,
-  cgroupPaths: Record<string, string>,
+  cgroups: { paths: Record<string, string>; version: 1 | 2 },
   mode: "dump" | "restore",
   maskedFiles: readonly string[] = [],
 ): ExtMount[] {
@@ -171,16 +171,17 @@ export function externalMounts(
     out.push({ key, val: mode === "dump" ? key : source });
   };
   const cgroupns = config.namespaces.some((n) => n.type === "cgroup");
-  // as runc-ts's init mounts it: the unified cgroup as one bind, else one bind per controller
-  const unified = cgroupPaths[""];
+  // as runc-ts's init mounts it: on v2 the container's cgroup as one bind, on v1 one bind per
+  // controller (a hybrid host's unified hierarchy, key "", is not mounted)
   for (const m of config.mounts) {
     if (isBind(m)) add(m.destination, m.source ?? "");
     else if ((m.type === "cgroup" || m.type === "cgroup2") && !cgroupns) {
-      if (unified !== undefined) {
-        add(m.destination, unified);
+      if (cgroups.version === 2) {
+        add(m.destination, cgroups.paths[""] ?? "");
         continue;
       }
-      for (const [controller, hostPath] of Object.entries(cgroupPaths)) {
+      for (const [controller, hostPath] of Object.entries(cgroups.paths)) {
+        if (controller === "") continue;
         const name = controller.startsWith("name=") ? controller.slice(5) : controller;
         add(posix.join(m.destination, name), hostPath);
       }

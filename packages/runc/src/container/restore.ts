@@ -193,7 +193,7 @@ export async function restoreContainer(o: RestoreRequest): Promise<number> {
       criuRoot,
       { ...o, imagePath, workPath },
       {
-        mounts: externalMounts(config, cgroupPaths, "restore"),
+        mounts: externalMounts(config, { paths: cgroupPaths, version: cgroups.version }, "restore"),
         inheritFds: inheritedPipes(descriptors),
         cgroupRoots: cgroupRoots(cgroupPaths, cgroups.version),
         pidFile,
