@@ -72,9 +72,7 @@ export class ContentTable {
         "UPDATE content_blobs SET labels = ?, updated_at = ? WHERE namespace = ? AND digest = ?",
       ),
       delete: db.prepare("DELETE FROM content_blobs WHERE namespace = ? AND digest = ?"),
-      owners: db.prepare<[string], { n: number }>(
-        "SELECT COUNT(*) AS n FROM content_blobs WHERE digest = ?",
-      ),
+      held: db.prepare<[], { digest: string }>("SELECT DISTINCT digest FROM content_blobs"),
       getIngest: db.prepare<[string, string], IngestRow>(
         `SELECT ${ingest} FROM content_ingests WHERE namespace = ? AND ref = ?`,
       ),
@@ -115,9 +113,9 @@ export class ContentTable {
     return this.q.delete.run(ns, digest).changes === 1;
   }
 
-  /** How many namespaces hold the blob (its bytes may go when none does). */
-  owners(digest: string): number {
-    return this.q.owners.get(digest)!.n;
+  /** Every digest some namespace holds (bytes of any other blob may go). */
+  held(): Set<string> {
+    return new Set(this.q.held.all().map((r) => r.digest));
   }
 
   getIngest(ns: string, ref: string): IngestRecord | undefined {

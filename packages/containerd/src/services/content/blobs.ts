@@ -78,12 +78,18 @@ export class BlobStore {
     for await (const chunk of stream) yield chunk as Buffer;
   }
 
-  /** Removes the blob's bytes; false when they were not there. */
-  delete(digest: string): boolean {
-    const path = this.blobPath(digest);
-    if (!existsSync(path)) return false;
-    rmSync(path, { force: true });
-    return true;
+  /** Removes every committed blob whose digest `keep` refuses; returns how many went. */
+  sweepBlobs(keep: (digest: string) => boolean): number {
+    const root = join(this.root, "blobs");
+    let removed = 0;
+    for (const algorithm of readdirSync(root)) {
+      for (const hex of readdirSync(join(root, algorithm))) {
+        if (keep(`${algorithm}:${hex}`)) continue;
+        rmSync(join(root, algorithm, hex), { force: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 
   ingestDir(ref: string): string {

@@ -76,6 +76,7 @@ export class ContentService {
   readonly blobs: BlobStore;
   private readonly table: ContentTable;
   private readonly images: ImageTable;
+  private collectionPending = false;
 
   constructor(
     private readonly store: MetadataStore,
@@ -131,7 +132,10 @@ export class ContentService {
     });
   }
 
-  /** Forgets the blob in this namespace (publishing /content/delete). */
+  /**
+   * Forgets the blob in this namespace (publishing /content/delete); its bytes go with the
+   * collection that follows, when no namespace holds it any more.
+   */
   delete(ns: string, digest: string, lease?: string): void {
     const e = this.store.transaction(() => {
       if (!this.table.delete(ns, digest)) {
@@ -145,7 +149,7 @@ export class ContentService {
       });
     });
     this.events.deliver(e);
-    if (this.table.owners(digest) === 0) this.blobs.delete(digest);
+    this.scheduleCollection();
   }
 
   /**
@@ -291,13 +295,29 @@ export class ContentService {
     );
     // an open writer's ingest is kept: it gets its owner right after the writer opens
     this.blobs.sweepIngests((ref) => owned.has(ref));
-    for (const digest of new Set(doomed.flatMap((d) => d.digests))) {
-      if (this.table.owners(digest) === 0) this.blobs.delete(digest);
-    }
+    const held = this.table.held();
+    this.blobs.sweepBlobs((digest) => held.has(digest));
     return {
       content: doomed.reduce((n, d) => n + d.digests.length, 0),
       ingests: doomed.reduce((n, d) => n + d.refs.length, 0),
     };
+  }
+
+  /**
+   * Runs collectGarbage soon (once for any number of calls before it runs): containerd's
+   * scheduler collects right after a deletion (lease, image, content) with its defaults.
+   */
+  scheduleCollection(onError: (err: unknown) => void = () => undefined): void {
+    if (this.collectionPending) return;
+    this.collectionPending = true;
+    setImmediate(() => {
+      this.collectionPending = false;
+      try {
+        this.collectGarbage();
+      } catch (err) {
+        onError(err);
+      }
+    });
   }
 
   private holdings(ns: string): NamespaceHoldings {

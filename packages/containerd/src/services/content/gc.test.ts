@@ -92,9 +92,10 @@ test("gc: unexpired leases keep their content and ingests; gc.flat does not foll
 test("gc: collectGarbage forgets unreachable blobs, removes their bytes and orphan ingests", async (t) => {
   const fx = contentFixture(t);
   const { content } = fx;
-  const images = new ImageService(fx.store, fx.events, fx.namespaces, () =>
-    content.collectGarbage(),
-  );
+  const images = new ImageService(fx.store, fx.events, fx.namespaces, {
+    collect: () => content.collectGarbage(),
+    schedule: () => undefined,
+  });
   await putBlob(content, "ns", "manifest", {
     labels: { "containerd.io/gc.ref.content.l.0": sha256Digest("layer") },
   });

@@ -95,8 +95,11 @@ export class ImageService {
     private readonly store: MetadataStore,
     private readonly events: EventExchange,
     private readonly namespaces: NamespaceService,
-    /** Garbage collection, run by a delete with `sync` (containerd's ScheduleAndWait). */
-    private readonly collectGarbage: () => void = () => undefined,
+    /** Content garbage collection: `collect` now (a delete with `sync`), or `schedule` it. */
+    private readonly gc: { collect(): void; schedule(): void } = {
+      collect: () => undefined,
+      schedule: () => undefined,
+    },
   ) {
     this.table = new ImageTable(store.db);
   }
@@ -172,7 +175,7 @@ export class ImageService {
     return record;
   }
 
-  /** Removes the image; with `sync`, garbage collection runs before this returns. */
+  /** Removes the image; garbage collection follows, with `sync` before this returns. */
   delete(ns: string, name: string, sync = false): void {
     const e = this.store.transaction(() => {
       if (!this.table.delete(ns, name)) throw notFound(name);
@@ -183,6 +186,7 @@ export class ImageService {
       });
     });
     this.events.deliver(e);
-    if (sync) this.collectGarbage();
+    if (sync) this.gc.collect();
+    else this.gc.schedule();
   }
 }

@@ -36,9 +36,12 @@ const imageToProto = (i: ImageRecord) => ({
 /** containerd.services.images.v1.Images over an ImageService. */
 export function registerImagesService(router: ConnectRouter, ctx: DaemonContext): void {
   const content = contentServiceFor(ctx);
-  const images = new ImageService(ctx.store, ctx.events, ctx.namespaces, () => {
-    const removed = content.collectGarbage();
-    ctx.log.debug("garbage collected", removed);
+  const images = new ImageService(ctx.store, ctx.events, ctx.namespaces, {
+    collect: () => ctx.log.debug("garbage collected", content.collectGarbage()),
+    schedule: () =>
+      content.scheduleCollection((err) =>
+        ctx.log.warn("garbage collection failed", { error: err }),
+      ),
   });
   addPlugins(ctx.plugins, [
     { type: "io.containerd.grpc.v1", id: "images", requires: ["io.containerd.metadata.v1"] },

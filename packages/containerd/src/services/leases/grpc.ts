@@ -25,8 +25,10 @@ export function registerLeasesService(router: ConnectRouter, ctx: DaemonContext)
     create: (req, call) => ({ lease: leaseToProto(leases.create(ns(call), req.id, req.labels)) }),
     delete: (req, call) => {
       leases.delete(ns(call), req.id);
-      // sync: containerd waits for a garbage collection (ctr content prune relies on it)
-      if (req.sync) contentServiceFor(ctx).collectGarbage();
+      // containerd collects garbage after a deletion; sync waits for it (ctr content prune)
+      const content = contentServiceFor(ctx);
+      if (req.sync) content.collectGarbage();
+      else content.scheduleCollection();
       return {};
     },
     list: (req, call) => ({ leases: leases.list(ns(call), req.filters).map(leaseToProto) }),
