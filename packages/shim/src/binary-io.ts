@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, openSync, rmSync, constants } from "node:fs";
 import { Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -7,6 +7,7 @@ import { F_GETFL, F_SETFL, O_NONBLOCK } from "@containerd-ts/sys";
 import type { RuntimeIO } from "./runtime.js";
 import { closeQuietly } from "./stdio.js";
 import type { ShimSys } from "./sys.js";
+import { trackedSpawn } from "./tracked-spawn.js";
 
 /** containerd gives a logging binary 12 s to flush after SIGTERM before it is killed. */
 const LOGGER_TERM_TIMEOUT_MS = 12_000;
@@ -54,7 +55,7 @@ export class BinaryIO {
     const ready = makePipe(sys);
     const all = [out.r, out.w, err.r, err.w, ready.r, ready.w];
     try {
-      const logger = spawn(decodeURIComponent(u.pathname), args, {
+      const logger = trackedSpawn(decodeURIComponent(u.pathname), args, {
         env: { CONTAINER_ID: id, CONTAINER_NAMESPACE: namespace },
         stdio: ["ignore", "ignore", "ignore", out.r, err.r, ready.w],
       });

@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { isSyscallError, WNOHANG } from "@containerd-ts/sys";
 import type { ShimSys } from "./sys.js";
+import { nodeChildren } from "./tracked-spawn.js";
 
 export interface ExitInfo {
   pid: number;
@@ -16,21 +17,20 @@ export function exitStatusOf(w: { exitCode?: number; signal?: number }): number 
   return 255;
 }
 
-/** Pids of the children Node's child_process spawned and still owns (it reaps those itself). */
-export function nodeOwnedPids(): Set<number> {
-  const owned = new Set<number>();
-  const handles =
-    (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.() ?? [];
-  for (const h of handles) {
-    const pid = (h as { pid?: unknown }).pid;
-    if (h && (h as object).constructor?.name === "ChildProcess" && typeof pid === "number")
-      owned.add(pid);
-  }
-  return owned;
-}
-
 /** Every child of this process, across its threads (a reparented orphan may hang off any). */
 export function childPids(): number[] {
+  return childrenFilesExist() ? childrenFromTasks() : childrenFromScan();
+}
+
+let haveChildrenFiles: boolean | undefined;
+
+/** /proc/<pid>/task/<tid>/children needs CONFIG_PROC_CHILDREN; without it, scan /proc. */
+function childrenFilesExist(): boolean {
+  return (haveChildrenFiles ??= existsSync(`/proc/self/task/${process.pid}/children`));
+}
+
+/** The children lists of this process's threads (zombies included: they are still children). */
+export function childrenFromTasks(): number[] {
   const pids: number[] = [];
   let tasks: string[];
   try {
@@ -51,10 +51,36 @@ export function childPids(): number[] {
   return pids;
 }
 
+/** Every process whose parent is this one, from /proc/<pid>/stat (slower: reads them all). */
+export function childrenFromScan(): number[] {
+  const pids: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return pids;
+  }
+  for (const name of entries) {
+    const pid = Number.parseInt(name, 10);
+    if (!(pid > 0)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, "utf8");
+    } catch {
+      continue; // exited and reaped meanwhile
+    }
+    // pid (comm) state ppid …: comm may hold spaces and parentheses, so split after the last ')'
+    const ppid = Number.parseInt(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1] ?? "", 10);
+    if (ppid === process.pid) pids.push(pid);
+  }
+  return pids;
+}
+
 /**
- * The subreaper's SIGCHLD loop: reaps every child that Node did not spawn (container inits,
- * exec'd processes, reparented orphans) with waitpid(pid, WNOHANG), never touching Node's own
- * children, whose exits its child_process machinery collects.
+ * The subreaper's SIGCHLD loop: reaps every child the shim did not start through trackedSpawn
+ * (container inits, exec'd processes, reparented orphans) with waitpid(pid, WNOHANG), never
+ * touching the tracked ones, whose exits Node's child_process collects. It waits on listed pids
+ * only, never on -1: a wait for any child could take a tracked child's exit from Node.
  */
 export class Reaper {
   private timer: NodeJS.Timeout | undefined;
@@ -64,7 +90,8 @@ export class Reaper {
     private readonly sys: ShimSys,
     private readonly onExit: (e: ExitInfo) => void,
     private readonly listChildren: () => number[] = childPids,
-    private readonly ownedByNode: () => Set<number> = nodeOwnedPids,
+    /** the pids Node waits for itself */
+    private readonly ownedByNode: { has(pid: number): boolean } = nodeChildren,
   ) {}
 
   start(): void {
@@ -83,9 +110,8 @@ export class Reaper {
   /** One pass; returns the exits it collected. */
   reap(): ExitInfo[] {
     const exits: ExitInfo[] = [];
-    const owned = this.ownedByNode();
     for (const pid of this.listChildren()) {
-      if (owned.has(pid)) continue;
+      if (this.ownedByNode.has(pid)) continue;
       let w;
       try {
         w = this.sys.waitpid(pid, WNOHANG);
@@ -96,7 +122,16 @@ export class Reaper {
       if (w.pid <= 0) continue;
       exits.push({ pid: w.pid, status: exitStatusOf(w), exitedAt: new Date() });
     }
-    for (const e of exits) this.onExit(e);
+    // one failing handler must not lose the other exits of this pass: they are reaped already
+    let failure: unknown;
+    for (const e of exits) {
+      try {
+        this.onExit(e);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure;
     return exits;
   }
 }

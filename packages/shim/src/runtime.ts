@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Options } from "@containerd-ts/gen/containerd/runc/v1/options_pb.js";
+import { trackedSpawn } from "./tracked-spawn.js";
 
 /** fds handed to the runtime as its 0, 1, 2 (and so to the container). Absent → /dev/null. */
 export interface RuntimeIO {
@@ -129,6 +130,7 @@ export const runcClientFactory: RuntimeFactory = async (config) => {
     import("@containerd-ts/runc/client/index.js"),
     import("./runtime-inprocess.js"),
   ]);
-  const client: OciRuntime = new RuncClient(config);
+  // the serving shim is subreaper: its reaper must know these children are Node's to wait for
+  const client: OciRuntime = new RuncClient({ ...config, spawn: trackedSpawn });
   return inProcessWhenOwn(config, client);
 };
