@@ -185,3 +185,27 @@ test("content: a namespace holding blobs cannot be deleted; its open ingests go 
   content.collectGarbage();
   assert.equal(existsSync(content.blobs.ingestDir("busy/pending")), false);
 });
+
+test("content: putBlob writes a whole blob; again, or from another namespace, it is the same", async (t) => {
+  const { content } = contentFixture(t);
+  async function* chunks() {
+    yield Buffer.from("hel");
+    yield Buffer.from("lo");
+  }
+  const first = await content.putBlob("ns", "put-1", chunks(), { labels: { k: "v" } });
+  assert.deepEqual([first.digest, first.size, first.labels], [HELLO, 5, { k: "v" }]);
+  const again = await content.putBlob("ns", "put-2", Buffer.from("hello"), { expected: HELLO });
+  assert.equal(again.digest, HELLO);
+  const dup = await content.putBlob("ns", "put-3", Buffer.from("hello"));
+  assert.equal(dup.digest, HELLO);
+  const shared = await content.putBlob("other", "put-4", Buffer.from("ignored"), {
+    expected: HELLO,
+    size: 5,
+  });
+  assert.equal(shared.size, 5);
+  await assert.rejects(
+    content.putBlob("ns", "put-5", Buffer.from("x"), { expected: sha256Digest("y") }),
+    kind(ErrorKind.FailedPrecondition),
+  );
+  assert.deepEqual(content.listStatuses("other"), []);
+});

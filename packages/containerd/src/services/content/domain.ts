@@ -252,6 +252,42 @@ export class ContentService {
     return new ContentWriter(this, ns, ingest, lease, { size: total, digest: expected }, backend);
   }
 
+  /**
+   * Writes a whole blob in one go (containerd's content.WriteBlob), for in-process users such
+   * as a checkpoint: a blob the namespace already has counts as written. Returns its info.
+   */
+  async putBlob(
+    ns: string,
+    ref: string,
+    data: Uint8Array | AsyncIterable<Uint8Array>,
+    opts: { expected?: string; size?: number; labels?: Labels; lease?: string } = {},
+  ): Promise<ContentRecord> {
+    const { expected = "", size = 0, lease } = opts;
+    let w: ContentWriter;
+    try {
+      w = await this.writer(ns, { ref, total: size, expected, lease });
+    } catch (err) {
+      if (isAlreadyExists(err) && expected !== "") return this.info(ns, expected);
+      throw err;
+    }
+    let digest: string;
+    try {
+      // a blob the store holds already (shared) needs no bytes; anything else starts over
+      if (!w.status().expected) {
+        if (w.status().offset > 0) await w.truncate();
+        for await (const chunk of data instanceof Uint8Array ? [data] : data) await w.write(chunk);
+      }
+      digest = w.digest();
+      await w.commit(size, expected, opts.labels);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      digest = expected || w.digest();
+    } finally {
+      await w.close();
+    }
+    return this.info(ns, digest);
+  }
+
   /** Records a committed blob in the namespace; AlreadyExists when it was there. */
   register(
     ns: string,
