@@ -224,7 +224,12 @@ export class ContentService {
     let total = opts.total ?? 0;
     const expected = opts.expected ?? "";
     if (expected !== "" && this.has(ns, expected)) {
-      this.store.transaction(() => this.leaseContent(ns, lease, expected));
+      try {
+        this.store.transaction(() => this.leaseContent(ns, lease, expected));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        throw errNotFound(`unable to lease content: ${(err as Error).message}`);
+      }
       throw errAlreadyExists(`content ${expected}: already exists`);
     }
     const existing = this.table.getIngest(ns, ref);

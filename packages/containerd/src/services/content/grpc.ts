@@ -107,7 +107,10 @@ export function registerContentService(router: ConnectRouter, ctx: DaemonContext
       return { info: infoToProto(content.update(ns(call), { digest, labels }, paths)) };
     },
     async *list(req, call) {
-      const infos = content.list(ns(call), req.filters).map(infoToProto);
+      // containerd's List leaves updated_at out
+      const infos = content
+        .list(ns(call), req.filters)
+        .map((c) => ({ ...infoToProto(c), updatedAt: undefined }));
       for (let i = 0; i < infos.length; i += LIST_BLOCK) {
         yield { info: infos.slice(i, i + LIST_BLOCK) };
       }
