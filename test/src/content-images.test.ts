@@ -251,6 +251,14 @@ describe("Content and Images with the real ctr", { skip }, () => {
     const row = (await ok("images", "ls")).split("\n").find((l) => l.startsWith(`${tag} `));
     assert.ok(row);
     assert.match(row, /application\/vnd\.docker\.distribution\.manifest\.v2\+json/);
+    // a restart keeps the image and, referenced by it, its content (start-up GC included)
+    await d.stop();
+    await d.start();
+    assert.ok((await listed("images", "ls", "-q")).includes(tag));
+    assert.equal(
+      sha256(Buffer.from(await ok("content", "get", img.digests.config))),
+      sha256(img.config),
+    );
     const missing = await ctr("images", "rm", tag, "docker.io/library/not-there:1");
     assert.equal(missing.code, 0, missing.stderr);
     assert.match(missing.stderr, /not-there:1: image not found/);
