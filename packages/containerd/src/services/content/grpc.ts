@@ -146,7 +146,6 @@ export function registerContentService(router: ConnectRouter, ctx: DaemonContext
       try {
         for await (const r of session) yield writeResponseToProto(r);
       } catch (err) {
-        ctx.log.debug("content write failed", { error: err });
         throw outOfRange(err);
       }
     },
