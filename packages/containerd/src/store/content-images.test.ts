@@ -48,7 +48,7 @@ test("content table: blobs per namespace survive a reopen; held() spans namespac
     updatedAt: at,
   });
   assert.deepEqual(content.held(), new Set([D]));
-  assert.equal(content.update("b", { digest: D, labels: { x: "y" }, updatedAt: at }), true);
+  assert.equal(content.update("b", { ...content.get("b", D)!, labels: { x: "y" } }), true);
   assert.deepEqual(content.get("b", D)?.labels, { x: "y" });
   assert.equal(content.delete("a", D), true);
   assert.equal(content.get("a", D), undefined);

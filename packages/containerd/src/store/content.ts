@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { decodeLabels, encodeLabels } from "./codec.js";
+import { NamespacedTable } from "./namespaced-table.js";
 import type { Labels } from "./types.js";
 
 /** A blob as one namespace sees it: the bytes are shared, the metadata is per namespace. */
@@ -50,90 +51,90 @@ const toIngest = (r: IngestRow): IngestRecord => ({
   expiresAt: r.expires_at === null ? undefined : new Date(r.expires_at),
 });
 
+const blobParams = (c: ContentRecord) => ({
+  digest: c.digest,
+  size: c.size,
+  labels: encodeLabels(c.labels),
+  created_at: c.createdAt.getTime(),
+  updated_at: c.updatedAt.getTime(),
+});
+
+const ingestParams = (i: IngestRecord) => ({
+  ref: i.ref,
+  backend_ref: i.backendRef,
+  expected: i.expected,
+  expires_at: i.expiresAt === undefined ? null : i.expiresAt.getTime(),
+});
+
 /** The content_blobs and content_ingests tables. Callers validate and wrap writes in a transaction. */
 export class ContentTable {
-  private readonly q;
+  private readonly blobs;
+  private readonly ingests;
+  private readonly heldQuery;
 
   constructor(db: Database.Database) {
-    const blob = "digest, size, labels, created_at, updated_at";
-    const ingest = "ref, backend_ref, expected, expires_at";
-    this.q = {
-      get: db.prepare<[string, string], BlobRow>(
-        `SELECT ${blob} FROM content_blobs WHERE namespace = ? AND digest = ?`,
-      ),
-      list: db.prepare<[string], BlobRow>(
-        `SELECT ${blob} FROM content_blobs WHERE namespace = ? ORDER BY digest`,
-      ),
-      insert: db.prepare(
-        "INSERT OR IGNORE INTO content_blobs (namespace, digest, size, labels, created_at, updated_at) " +
-          "VALUES (?, ?, ?, ?, ?, ?)",
-      ),
-      update: db.prepare(
-        "UPDATE content_blobs SET labels = ?, updated_at = ? WHERE namespace = ? AND digest = ?",
-      ),
-      delete: db.prepare("DELETE FROM content_blobs WHERE namespace = ? AND digest = ?"),
-      held: db.prepare<[], { digest: string }>("SELECT DISTINCT digest FROM content_blobs"),
-      getIngest: db.prepare<[string, string], IngestRow>(
-        `SELECT ${ingest} FROM content_ingests WHERE namespace = ? AND ref = ?`,
-      ),
-      listIngests: db.prepare<[string], IngestRow>(
-        `SELECT ${ingest} FROM content_ingests WHERE namespace = ? ORDER BY ref`,
-      ),
-      insertIngest: db.prepare(
-        "INSERT INTO content_ingests (namespace, ref, backend_ref, expected, expires_at) " +
-          "VALUES (?, ?, ?, ?, ?) ON CONFLICT (namespace, ref) DO UPDATE SET " +
-          "expected = excluded.expected, expires_at = excluded.expires_at",
-      ),
-      deleteIngest: db.prepare("DELETE FROM content_ingests WHERE namespace = ? AND ref = ?"),
-    };
+    this.blobs = new NamespacedTable<ContentRecord, BlobRow>(db, {
+      table: "content_blobs",
+      key: "digest",
+      columns: ["digest", "size", "labels", "created_at", "updated_at"],
+      toRecord: toContent,
+      toParams: blobParams,
+    });
+    this.ingests = new NamespacedTable<IngestRecord, IngestRow>(db, {
+      table: "content_ingests",
+      key: "ref",
+      columns: ["ref", "backend_ref", "expected", "expires_at"],
+      toRecord: toIngest,
+      toParams: ingestParams,
+    });
+    this.heldQuery = db.prepare<[], { digest: string }>(
+      "SELECT DISTINCT digest FROM content_blobs",
+    );
   }
 
   get(ns: string, digest: string): ContentRecord | undefined {
-    const row = this.q.get.get(ns, digest);
-    return row && toContent(row);
+    return this.blobs.get(ns, digest);
   }
 
   list(ns: string): ContentRecord[] {
-    return this.q.list.all(ns).map(toContent);
+    return this.blobs.list(ns);
   }
 
   /** false when the namespace already has this blob. */
   insert(ns: string, c: ContentRecord): boolean {
-    const params = [c.digest, c.size, encodeLabels(c.labels), c.createdAt.getTime()] as const;
-    return this.q.insert.run(ns, ...params, c.updatedAt.getTime()).changes === 1;
+    return this.blobs.insert(ns, c);
   }
 
-  /** Replaces labels and updated_at; false when the namespace has no such blob. */
-  update(ns: string, c: Pick<ContentRecord, "digest" | "labels" | "updatedAt">): boolean {
-    const labels = encodeLabels(c.labels);
-    return this.q.update.run(labels, c.updatedAt.getTime(), ns, c.digest).changes === 1;
+  /** Replaces the blob's record (labels, times); false when the namespace has no such blob. */
+  update(ns: string, c: ContentRecord): boolean {
+    return this.blobs.update(ns, c);
   }
 
   delete(ns: string, digest: string): boolean {
-    return this.q.delete.run(ns, digest).changes === 1;
+    return this.blobs.delete(ns, digest);
   }
 
   /** Every digest some namespace holds (bytes of any other blob may go). */
   held(): Set<string> {
-    return new Set(this.q.held.all().map((r) => r.digest));
+    return new Set(this.heldQuery.all().map((r) => r.digest));
   }
 
   getIngest(ns: string, ref: string): IngestRecord | undefined {
-    const row = this.q.getIngest.get(ns, ref);
-    return row && toIngest(row);
+    return this.ingests.get(ns, ref);
   }
 
   listIngests(ns: string): IngestRecord[] {
-    return this.q.listIngests.all(ns).map(toIngest);
+    return this.ingests.list(ns);
   }
 
   /** Creates the ingest, or refreshes expected/expiry of an existing one (its backend ref stays). */
   putIngest(ns: string, i: IngestRecord): void {
-    const expires = i.expiresAt === undefined ? null : i.expiresAt.getTime();
-    this.q.insertIngest.run(ns, i.ref, i.backendRef, i.expected, expires);
+    const current = this.ingests.get(ns, i.ref);
+    if (current) this.ingests.update(ns, { ...i, backendRef: current.backendRef });
+    else this.ingests.insert(ns, i);
   }
 
   deleteIngest(ns: string, ref: string): boolean {
-    return this.q.deleteIngest.run(ns, ref).changes === 1;
+    return this.ingests.delete(ns, ref);
   }
 }
