@@ -242,6 +242,7 @@ test("ListStream, leases, introspection, health", async (t) => {
     (p) => p.id,
   );
   assert.ok(plugins.includes("containers") && plugins.includes("version"));
+  assert.ok(plugins.includes("events-history"), "our extension service is listed too");
   assert.equal((await createClient(Health, transport).check({})).status, 1);
 });
 

@@ -7,8 +7,7 @@ import {
 } from "@containerd-ts/gen/containerd/services/content/v1/content_pb.js";
 import { requireNamespace, type DaemonContext } from "../../context.js";
 import { digestError, requireDigest } from "./digest.js";
-import { addPlugins } from "./plugins.js";
-import type { PluginInfo } from "../introspection/domain.js";
+import { addPlugins, type PluginInfo } from "../introspection/domain.js";
 import {
   contentServiceFor,
   OutOfRangeError,

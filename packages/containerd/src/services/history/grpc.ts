@@ -7,6 +7,7 @@ import {
   type Position,
 } from "@containerd-ts/gen/containerd_ts/events/v1/history_pb.js";
 import type { DaemonContext } from "../../context.js";
+import { addPlugins } from "../introspection/domain.js";
 import { historyBounds, replay } from "./replay.js";
 import type { Point } from "./range.js";
 
@@ -30,6 +31,9 @@ function toPoint(p: Position | undefined, field: string): Point | undefined {
  * daemon goes away.
  */
 export function registerEventHistoryService(router: ConnectRouter, ctx: DaemonContext): void {
+  addPlugins(ctx.plugins, [
+    { type: "io.containerd.grpc.v1", id: "events-history", requires: ["io.containerd.event.v1"] },
+  ]);
   router.service(EventHistory, {
     async *replay(req, call) {
       const query = {

@@ -3,7 +3,7 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { Images, type Image } from "@containerd-ts/gen/containerd/services/images/v1/images_pb.js";
 import { requireNamespace, type DaemonContext } from "../../context.js";
 import { contentServiceFor } from "../content/domain.js";
-import { addPlugins } from "../content/plugins.js";
+import { addPlugins } from "../introspection/domain.js";
 import { ImageService, type ImageInput, type ImageRecord } from "./domain.js";
 
 /** An absent image is an empty one (containerd's field is not a pointer): validation speaks. */

@@ -27,6 +27,13 @@ export function pluginAdaptor(p: PluginInfo): Adaptor {
     head === "type" ? nonEmpty(p.type) : head === "id" ? nonEmpty(p.id) : undefined;
 }
 
+/** Adds plugins to the daemon's Introspection list once (registration may run again). */
+export function addPlugins(list: PluginInfo[], plugins: readonly PluginInfo[]): void {
+  for (const p of plugins) {
+    if (!list.some((q) => q.type === p.type && q.id === p.id)) list.push(p);
+  }
+}
+
 const GO_ARCH: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386" };
 
 export function hostPlatform(): { os: string; architecture: string } {
