@@ -7,7 +7,8 @@
  * 1. `ctr run --rm --rootfs R id /bin/true`, end to end (client start-up included);
  * 2. the same lifecycle through one persistent gRPC client (create container, create task,
  *    start + wait, delete task, delete container): the daemon's own work;
- * 3. RSS of an idle shim (a `sleep` container) per shim binary.
+ * 3. RSS of an idle shim (a `sleep` container) per shim binary, 1.5 s after its start and
+ *    settled (10 s: V8 returns start-up garbage only after a while).
  * Targets: each daemon with the real runc shim and with containerd-shim-ts-v2 (its bin, the
  * bundle), and containerd-ts with the unbundled shim (dist/main.js) for comparison.
  * Prints medians and ratios. Performance is measured here, never asserted in tests.
@@ -186,30 +187,45 @@ function shimPidOf(bundle: string): number | undefined {
   return undefined;
 }
 
-async function idleShimRss(t: Target, rootfs: string): Promise<number> {
-  const id = "idle";
-  const r = ctr(t.address, [
-    "run",
-    "-d",
-    "--runtime",
-    t.runtime,
-    "--rootfs",
-    rootfs,
-    id,
-    "/bin/sleep",
-    "1000",
-  ]);
-  if (r.code !== 0) throw new Error(`${t.name}: run -d failed: ${r.out}`);
+/** When idle shim RSS is sampled: early (start-up garbage included) and settled. */
+const RSS_EARLY_MS = 1500;
+const RSS_SETTLED_MS = 10_000; // V8's memory reducer starts ≈ 8 s after a full GC
+
+/**
+ * RSS of an idle shim (a `sleep` container) per target, all started together and sampled
+ * RSS_EARLY_MS and RSS_SETTLED_MS after the last start.
+ */
+async function idleShimRss(
+  targets: Target[],
+  rootfs: string,
+): Promise<{ early: number; settled: number }[]> {
+  const ids = targets.map((_, k) => `idle${k}`);
+  const sample = () =>
+    targets.map((t, k) => {
+      const pid = shimPidOf(join(t.state, "io.containerd.runtime.v2.task", NS, ids[k]!));
+      return pid === undefined ? NaN : rssKb(pid) / 1024;
+    });
   try {
-    await sleep(1500); // let start-up garbage settle
-    const pid = shimPidOf(join(t.state, "io.containerd.runtime.v2.task", NS, id));
-    return pid === undefined ? NaN : rssKb(pid) / 1024;
+    for (const [k, t] of targets.entries()) {
+      const argv = ["run", "-d", "--runtime", t.runtime, "--rootfs", rootfs, ids[k]!];
+      const r = ctr(t.address, [...argv, "/bin/sleep", "1000"]);
+      if (r.code !== 0) throw new Error(`${t.name}: run -d failed: ${r.out}`);
+    }
+    await sleep(RSS_EARLY_MS);
+    const early = sample();
+    await sleep(RSS_SETTLED_MS - RSS_EARLY_MS);
+    const settled = sample();
+    return targets.map((_, k) => ({ early: early[k]!, settled: settled[k]! }));
   } finally {
-    ctr(t.address, ["tasks", "kill", "-s", "SIGKILL", id]);
-    for (let i = 0; i < 50 && !/STOPPED/.test(ctr(t.address, ["tasks", "ls"]).out); i++)
-      await sleep(50);
-    ctr(t.address, ["tasks", "rm", "-f", id]);
-    ctr(t.address, ["containers", "rm", id]);
+    for (const [k, t] of targets.entries()) {
+      const id = ids[k]!;
+      ctr(t.address, ["tasks", "kill", "-s", "SIGKILL", id]);
+      const running = new RegExp(`^${id}\\s+\\d+\\s+RUNNING`, "m");
+      for (let i = 0; i < 50 && running.test(ctr(t.address, ["tasks", "ls"]).out); i++)
+        await sleep(50);
+      ctr(t.address, ["tasks", "rm", "-f", id]);
+      ctr(t.address, ["containers", "rm", id]);
+    }
   }
 }
 
@@ -280,19 +296,21 @@ async function main(): Promise<void> {
       });
     }
 
-    const rows: { name: string; ctrRun: number; api: number; rss: number }[] = [];
     const samples = await measure(targets, rootfs);
-    for (const [k, t] of targets.entries()) {
-      const ctrRun = median(samples[k]!.ctrRun);
-      const api = median(samples[k]!.api);
-      const rss = await idleShimRss(t, rootfs);
-      rows.push({ name: t.name, ctrRun, api, rss });
+    const rss = await idleShimRss(targets, rootfs);
+    const rows = targets.map((t, k) => ({
+      name: t.name,
+      ctrRun: median(samples[k]!.ctrRun),
+      api: median(samples[k]!.api),
+      ...rss[k]!,
+    }));
+    for (const r of rows)
       console.log(
-        `${t.name}: ctr run --rm ${fmt(ctrRun)}, API lifecycle ${fmt(api)}, idle shim RSS ${rss.toFixed(1)} MB`,
+        `${r.name}: ctr run --rm ${fmt(r.ctrRun)}, API lifecycle ${fmt(r.api)}, idle shim RSS ${r.early.toFixed(1)} MB at ${RSS_EARLY_MS / 1000} s, ${r.settled.toFixed(1)} MB at ${RSS_SETTLED_MS / 1000} s`,
       );
-    }
     const base = rows[0]!;
     console.log(`\nmedians of ${ITER} runs; ratio = target / ${base.name}`);
+    const rssHead = (ms: number) => `RSS ${ms / 1000} s`.padStart(10);
     console.log(
       [
         "target".padEnd(34),
@@ -300,20 +318,26 @@ async function main(): Promise<void> {
         "ratio",
         "API".padStart(10),
         "ratio",
-        "shim RSS".padStart(10),
+        rssHead(RSS_EARLY_MS),
+        "ratio",
+        rssHead(RSS_SETTLED_MS),
         "ratio",
       ].join("  "),
     );
+    const mb = (v: number) => `${v.toFixed(1)} MB`.padStart(10);
+    const ratio = (v: number, b: number) => (v / b).toFixed(2).padStart(5);
     for (const r of rows) {
       console.log(
         [
           r.name.padEnd(34),
           fmt(r.ctrRun).padStart(14),
-          (r.ctrRun / base.ctrRun).toFixed(2).padStart(5),
+          ratio(r.ctrRun, base.ctrRun),
           fmt(r.api).padStart(10),
-          (r.api / base.api).toFixed(2).padStart(5),
-          `${r.rss.toFixed(1)} MB`.padStart(10),
-          (r.rss / base.rss).toFixed(2).padStart(5),
+          ratio(r.api, base.api),
+          mb(r.early),
+          ratio(r.early, base.early),
+          mb(r.settled),
+          ratio(r.settled, base.settled),
         ].join("  "),
       );
     }

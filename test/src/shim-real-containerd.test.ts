@@ -134,7 +134,7 @@ class RealContainerd {
   shims(): string[] {
     const r = spawnSync("ps", ["-eo", "pid,args"], { encoding: "utf8" });
     // the long-running shim: the bundle its bin points to, or the unbundled dist/main.js
-    const shim = /shim\/dist\/(bundle\/containerd-shim-ts-v2|main)\.js /;
+    const shim = /shim\/dist\/(bundle\/containerd-shim-ts-v2\.cjs|main\.js) /;
     return r.stdout.split("\n").filter((l) => shim.test(l) && l.includes(this.sock));
   }
 

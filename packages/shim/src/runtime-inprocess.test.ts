@@ -25,7 +25,7 @@ import { runcClientFactory, type OciRuntime, type RuntimeConfig } from "./runtim
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const RUNC_TS = join(REPO, "packages", "runc", "dist", "cli", "main.js");
-const RUNC_TS_BUNDLE = join(REPO, "packages", "runc", "dist", "bundle", "runc-ts.js");
+const RUNC_TS_BUNDLE = join(REPO, "packages", "runc", "dist", "bundle", "runc-ts.cjs");
 const isRoot = process.getuid?.() === 0;
 
 function tempDir(t: { after(fn: () => void): void }, prefix: string): string {

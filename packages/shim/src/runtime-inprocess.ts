@@ -61,10 +61,10 @@ let ownMains: string[] | undefined;
 
 /**
  * Real paths of runc-ts's CLI entries in this install: the bundle its bin points to
- * (dist/bundle/runc-ts.js) and the unbundled dist/cli/main.js.
+ * (dist/bundle/runc-ts.cjs) and the unbundled dist/cli/main.js.
  */
 function ownRuncMains(): string[] {
-  ownMains ??= ["bundle/runc-ts.js", "cli/main.js"].flatMap((file) => {
+  ownMains ??= ["bundle/runc-ts.cjs", "cli/main.js"].flatMap((file) => {
     try {
       return [realpathSync(fileURLToPath(import.meta.resolve(`@containerd-ts/runc/${file}`)))];
     } catch {

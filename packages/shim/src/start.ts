@@ -117,17 +117,15 @@ function joinShimCgroup(pid: number, cgroup: string): void {
 }
 
 /**
- * V8 flags of the long-running shim: a small young generation and few helper threads keep an
- * idle shim's memory down (shim memory is what users count). Overridable for measurements.
+ * Node flags of the long-running shim: one V8 helper thread is enough for an idle shim. No
+ * V8 flags by default: any of them (--max-semi-space-size, --lite-mode…) changes V8's flag
+ * hash, Node's built-in code cache is then rejected and every built-in module the shim loads
+ * is compiled from source (≈ 25 ms per start, measured with bench/); the memory they save
+ * is start-up garbage that V8's memory reducer returns a few seconds later anyway.
+ * Overridable for measurements.
  */
 export const SHIM_NODE_FLAGS_ENV = "CONTAINERD_TS_SHIM_NODE_FLAGS";
-export const DEFAULT_NODE_FLAGS: readonly string[] = [
-  "--max-semi-space-size=1",
-  "--v8-pool-size=1",
-  "--lite-mode",
-  // implied by --lite-mode; said explicitly so V8 prints no warning into the shim log
-  "--no-expose-wasm",
-];
+export const DEFAULT_NODE_FLAGS: readonly string[] = ["--v8-pool-size=1"];
 
 /** The V8 flags a long-running shim is started with (for anyone who starts one). */
 export function shimNodeFlags(): string[] {

@@ -8,7 +8,7 @@ import { isOwnShim } from "./fast-start.js";
 
 const SHIM = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "shim", "dist");
 const SHIM_MAIN = join(SHIM, "main.js");
-const SHIM_BUNDLE = join(SHIM, "bundle", "containerd-shim-ts-v2.js");
+const SHIM_BUNDLE = join(SHIM, "bundle", "containerd-shim-ts-v2.cjs");
 
 test("isOwnShim: the shim's entries and links to them; nothing else", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "fast-start-own-"));

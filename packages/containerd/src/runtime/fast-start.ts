@@ -32,7 +32,7 @@ let ownShimEntries: string[] | undefined;
  * and the unbundled dist/main.js (either may be configured as the shim binary).
  */
 function ownShimMains(): string[] {
-  ownShimEntries ??= ["bundle/containerd-shim-ts-v2.js", "main.js"].flatMap((file) => {
+  ownShimEntries ??= ["bundle/containerd-shim-ts-v2.cjs", "main.js"].flatMap((file) => {
     try {
       return [realpathSync(fileURLToPath(import.meta.resolve(`@containerd-ts/shim/${file}`)))];
     } catch {

@@ -8,11 +8,11 @@ import type { SyncMessage } from "../init/sync.js";
 import type { PlanMessage } from "../init/protocol.js";
 
 /**
- * What runs `runc-ts init`: in the bundled runc-ts (dist/bundle/runc-ts.js, built by
+ * What runs `runc-ts init`: in the bundled runc-ts (dist/bundle/runc-ts.cjs, built by
  * scripts/bundle.mjs) the init's own bundle beside it, else the CLI beside this module.
  */
 const INIT_ENTRY = [
-  new URL("./runc-ts-init.js", import.meta.url),
+  new URL("./runc-ts-init.cjs", import.meta.url),
   new URL("../cli/main.js", import.meta.url),
 ]
   .map((u) => fileURLToPath(u))
