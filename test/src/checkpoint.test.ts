@@ -1,7 +1,15 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import * as net from "node:net";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -10,6 +18,7 @@ import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-no
 import { OptionsSchema } from "@containerd-ts/gen/containerd/runc/v1/options_pb.js";
 import { Tasks } from "@containerd-ts/gen/containerd/services/tasks/v1/tasks_pb.js";
 import { CTR_TS, eventually, runProcess, type RunResult } from "./ctr-harness.js";
+import { baseConfig, cgroupDirs, hasRunc, makeBundle, RUNC_TS_MAIN } from "./runc-support.js";
 import {
   Daemon,
   hasCtr,
@@ -306,6 +315,147 @@ for (const v of VARIANTS) {
         await startLoop(id, { stdio: "fifo" });
         await checkpointRefused(id);
         await remove(id);
+      },
+    );
+  });
+}
+
+/**
+ * The runtime on its own, runc's default config (a cgroup mount, masked paths): runc-ts side by
+ * side with the real runc. stdio is /dev/null throughout (both reopen it inside the container).
+ */
+for (const kind of ["runc-ts", "runc"] as const) {
+  const skip = missing || (kind === "runc" && !hasRunc ? "needs runc" : false);
+  describe(`${kind} checkpoint/restore on the command line`, { skip }, () => {
+    const cgroupParent = `ckpt-cli-${kind}-${process.pid}`;
+    let dir = "";
+    let root = "";
+    let bundle = "";
+    let rootfs = "";
+    const argv = (args: string[]) => [
+      ...(kind === "runc" ? ["runc"] : [process.execPath, RUNC_TS_MAIN]),
+      "--root",
+      root,
+      "--log",
+      join(dir, "runtime.log"),
+      ...args,
+    ];
+    /** Runs the runtime with no stdio of ours (a detached container keeps what it is given). */
+    const rt = (args: string[]) => {
+      const [cmd, ...rest] = argv(args);
+      const r = spawnSync(cmd!, rest, { stdio: "ignore", cwd: bundle });
+      return r.status;
+    };
+    const ok = (args: string[]) => {
+      const code = rt(args);
+      const log = existsSync(join(dir, "runtime.log"))
+        ? readFileSync(join(dir, "runtime.log"), "utf8")
+        : "";
+      assert.equal(code, 0, `${kind} ${args.join(" ")}: ${log.split("\n").slice(-3).join("\n")}`);
+    };
+    const stateOf = (id: string): { status: string; pid: number } | undefined => {
+      const [cmd, ...rest] = argv(["state", id]);
+      const r = spawnSync(cmd!, rest, { encoding: "utf8" });
+      return r.status === 0 ? (JSON.parse(r.stdout) as { status: string; pid: number }) : undefined;
+    };
+    const count = (id: string) => readCount(rootfs, id);
+
+    before(() => {
+      assert.ok(criuUsable, "criu >= 4 with a passing `criu check` is required (CI)");
+      dir = tempDir(`ctd-ts-ckpt-cli-${kind}-`);
+      root = join(dir, "state");
+      const config = baseConfig(["/bin/sh", "/loop.sh", "cli"]);
+      config.root.readonly = false;
+      config.linux.cgroupsPath = `/${cgroupParent}/cli`;
+      const b = makeBundle(dir, "bundle", config);
+      bundle = b.dir;
+      rootfs = b.rootfs;
+      writeFileSync(join(rootfs, "loop.sh"), LOOP);
+    });
+    after(() => {
+      for (const id of ["cli-a", "cli-b"]) rt(["delete", "--force", id]);
+      for (const d of cgroupDirs(`/${cgroupParent}`)) {
+        try {
+          rmdirSync(d);
+        } catch {
+          // still in use: reported by the tests
+        }
+      }
+      for (const m of mountsUnder(dir).sort((a, b) => b.length - a.length))
+        spawnSync("umount", ["-l", m]);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test("checkpoint destroys the container; restore -d brings it back with its memory", async () => {
+      ok(["run", "-d", "cli-a"]);
+      await eventually(() => count("cli") >= 3, "the loop to count");
+      ok([
+        "checkpoint",
+        "--image-path",
+        join(dir, "img"),
+        "--work-path",
+        join(dir, "work"),
+        "cli-a",
+      ]);
+      assert.equal(stateOf("cli-a"), undefined, "checkpoint without --leave-running keeps it");
+      assert.deepEqual(cgroupDirs(`/${cgroupParent}/cli`), []);
+      const atCheckpoint = count("cli");
+      writeFileSync(join(rootfs, "count-cli"), "0\n");
+      const pidFile = join(dir, "restored.pid");
+      ok([
+        "restore",
+        "-d",
+        "--image-path",
+        join(dir, "img"),
+        "--work-path",
+        join(dir, "work"),
+        "--bundle",
+        bundle,
+        "--pid-file",
+        pidFile,
+        "cli-a",
+      ]);
+      const st = stateOf("cli-a");
+      assert.equal(st?.status, "running");
+      assert.equal(st?.pid, Number(readFileSync(pidFile, "utf8")));
+      await eventually(() => count("cli") !== 0, "the restored loop to write");
+      assert.ok(count("cli") > atCheckpoint, `${count("cli")} does not go on from ${atCheckpoint}`);
+      assert.ok(cgroupDirs(`/${cgroupParent}/cli`).length > 0, "restored outside its cgroup");
+      ok(["kill", "cli-a", "KILL"]);
+      await eventually(() => stateOf("cli-a")?.status === "stopped", "the kill");
+      ok(["delete", "cli-a"]);
+      assert.equal(stateOf("cli-a"), undefined);
+      assert.deepEqual(cgroupDirs(`/${cgroupParent}/cli`), []);
+      assert.deepEqual(mountsUnder(dir), []);
+    });
+
+    // the real runc's foreground restore stalled inside criu swrk on this machine (not
+    // investigated): runc-ts only
+    const foreground = kind === "runc" ? "runc's foreground restore stalls in criu here" : false;
+    test(
+      "restore in the foreground waits and exits with the container's status",
+      { skip: foreground },
+      async () => {
+        writeFileSync(join(rootfs, "count-cli"), "0\n");
+        ok(["run", "-d", "cli-b"]);
+        await eventually(() => count("cli") >= 1, "the loop to count");
+        const images = join(dir, "img-fg");
+        ok(["checkpoint", "--image-path", images, "cli-b"]);
+        const [cmd, ...rest] = argv([
+          "restore",
+          "--image-path",
+          images,
+          "--bundle",
+          bundle,
+          "cli-b",
+        ]);
+        const child = spawn(cmd!, rest, { stdio: "ignore", cwd: bundle });
+        const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+        await eventually(() => stateOf("cli-b")?.status === "running", "the restore");
+        ok(["kill", "cli-b", "KILL"]);
+        assert.equal(await exited, 137);
+        assert.equal(stateOf("cli-b"), undefined, "a foreground restore deletes its container");
+        assert.deepEqual(cgroupDirs(`/${cgroupParent}/cli`), []);
       },
     );
   });
