@@ -6,7 +6,7 @@
 //
 // Each bin is a small launcher, dist/bundle/NAME.cjs, beside NAME.bundle.cjs (the code, CommonJS:
 // no ESM loader at all) and NAME.bundle.cache (V8's code cache for it, made here: the launcher
-// compiles the code with it, so V8 does not parse and compile it again at every start).
+// compiles the code with it, so V8 does not parse and compile it at every start).
 //
 // A bundle is only as fresh as the last `npm run build`, while `npx tsc -b` alone updates
 // dist/. So the launcher checks first: when a package the bundle was built from has been
@@ -24,6 +24,7 @@ import {
 } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
 import { Script } from "node:vm";
 import { build } from "esbuild";
 
@@ -96,6 +97,26 @@ if (${JSON.stringify(buildInfos)}.some(newer)) {
 `;
 }
 
+/**
+ * V8's code cache for `source` with every function compiled, not only the top level: what a
+ * start then runs is deserialized instead of compiled lazily (measured: ≈ 20 ms less per shim
+ * start than a top-level-only cache, which gained nothing). The flag is back to its default
+ * before the cache is written: the cache records the flags, and is refused under other ones.
+ */
+function eagerCodeCache(source, filename) {
+  setFlagsFromString("--no-lazy");
+  let script;
+  try {
+    script = new Script(source, { filename });
+  } finally {
+    setFlagsFromString("--lazy");
+  }
+  const data = script.createCachedData();
+  if (new Script(source, { filename, cachedData: data }).cachedDataRejected)
+    throw new Error(`${filename}: V8 refuses the code cache made for it`);
+  return data;
+}
+
 async function bundle({ pkg, entry, name }) {
   const entryAbs = join(ROOT, pkg, entry);
   const dir = join(ROOT, pkg, OUT_DIR);
@@ -124,8 +145,10 @@ async function bundle({ pkg, entry, name }) {
   const computed = [...text.matchAll(/\bimport\([^)]*\)/g)].map((m) => m[0]);
   if (computed.length > 0)
     throw new Error(`${name}: import() of a computed specifier: ${computed.join(", ")}`);
-  const script = new Script(WRAP_HEAD + text + WRAP_TAIL, { filename: code });
-  writeFileSync(join(dir, `${name}.bundle.cache`), script.createCachedData());
+  writeFileSync(
+    join(dir, `${name}.bundle.cache`),
+    eagerCodeCache(WRAP_HEAD + text + WRAP_TAIL, code),
+  );
   const infos = new Set();
   for (const input of Object.keys(result.metafile.inputs)) {
     const info = buildInfoOf(resolve(ROOT, input));

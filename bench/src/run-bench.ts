@@ -8,7 +8,8 @@
  * 2. the same lifecycle through one persistent gRPC client (create container, create task,
  *    start + wait, delete task, delete container): the daemon's own work;
  * 3. RSS of an idle shim (a `sleep` container) per shim binary, 1.5 s after its start and
- *    settled (10 s: V8 returns start-up garbage only after a while).
+ *    settled (10 s: V8 returns start-up garbage only after a while), and the anonymous part
+ *    of the settled RSS (what is not a mapped file: the node binary's pages are shared).
  * Targets: each daemon with the real runc shim and with containerd-shim-ts-v2 (its bin, the
  * bundle), and containerd-ts with the unbundled shim (dist/main.js) for comparison.
  * Prints medians and ratios. Performance is measured here, never asserted in tests.
@@ -23,6 +24,7 @@ import { create } from "@bufbuild/protobuf";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
 import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { warnIfStale } from "./bundles.js";
 import { Containers } from "@containerd-ts/gen/containerd/services/containers/v1/containers_pb.js";
 import { Tasks } from "@containerd-ts/gen/containerd/services/tasks/v1/tasks_pb.js";
 import {
@@ -164,9 +166,10 @@ async function measure(
   return out;
 }
 
-function rssKb(pid: number): number {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) : NaN;
+/** A status field in MB (VmRSS: resident; RssAnon: the private part, not the shared binary). */
+function statusMb(pid: number, field: "VmRSS" | "RssAnon"): number {
+  const m = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
 }
 
 /** Pid of the shim serving a task: the process whose cwd is the task's bundle. */
@@ -198,12 +201,12 @@ const RSS_SETTLED_MS = 10_000; // V8's memory reducer starts ≈ 8 s after a ful
 async function idleShimRss(
   targets: Target[],
   rootfs: string,
-): Promise<{ early: number; settled: number }[]> {
+): Promise<{ early: number; settled: number; anon: number }[]> {
   const ids = targets.map((_, k) => `idle${k}`);
-  const sample = () =>
+  const sample = (field: "VmRSS" | "RssAnon") =>
     targets.map((t, k) => {
       const pid = shimPidOf(join(t.state, "io.containerd.runtime.v2.task", NS, ids[k]!));
-      return pid === undefined ? NaN : rssKb(pid) / 1024;
+      return pid === undefined ? NaN : statusMb(pid, field);
     });
   try {
     for (const [k, t] of targets.entries()) {
@@ -212,10 +215,11 @@ async function idleShimRss(
       if (r.code !== 0) throw new Error(`${t.name}: run -d failed: ${r.out}`);
     }
     await sleep(RSS_EARLY_MS);
-    const early = sample();
+    const early = sample("VmRSS");
     await sleep(RSS_SETTLED_MS - RSS_EARLY_MS);
-    const settled = sample();
-    return targets.map((_, k) => ({ early: early[k]!, settled: settled[k]! }));
+    const settled = sample("VmRSS");
+    const anon = sample("RssAnon");
+    return targets.map((_, k) => ({ early: early[k]!, settled: settled[k]!, anon: anon[k]! }));
   } finally {
     for (const [k, t] of targets.entries()) {
       const id = ids[k]!;
@@ -237,6 +241,7 @@ function hasShim(name: string): boolean {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("run the bench as root");
+  warnIfStale(REPO, "before the run");
   const dir = mkdtempSync(join(tmpdir(), "ctd-ts-bench-"));
   const rootfs = join(dir, "rootfs");
   execFileSync(join(REPO, "scripts", "make-rootfs.sh"), [rootfs], { stdio: "ignore" });
@@ -306,7 +311,7 @@ async function main(): Promise<void> {
     }));
     for (const r of rows)
       console.log(
-        `${r.name}: ctr run --rm ${fmt(r.ctrRun)}, API lifecycle ${fmt(r.api)}, idle shim RSS ${r.early.toFixed(1)} MB at ${RSS_EARLY_MS / 1000} s, ${r.settled.toFixed(1)} MB at ${RSS_SETTLED_MS / 1000} s`,
+        `${r.name}: ctr run --rm ${fmt(r.ctrRun)}, API lifecycle ${fmt(r.api)}, idle shim RSS ${r.early.toFixed(1)} MB at ${RSS_EARLY_MS / 1000} s, ${r.settled.toFixed(1)} MB at ${RSS_SETTLED_MS / 1000} s (${r.anon.toFixed(1)} MB anonymous)`,
       );
     const base = rows[0]!;
     console.log(`\nmedians of ${ITER} runs; ratio = target / ${base.name}`);
@@ -321,6 +326,8 @@ async function main(): Promise<void> {
         rssHead(RSS_EARLY_MS),
         "ratio",
         rssHead(RSS_SETTLED_MS),
+        "ratio",
+        "anon".padStart(10),
         "ratio",
       ].join("  "),
     );
@@ -338,9 +345,12 @@ async function main(): Promise<void> {
           ratio(r.early, base.early),
           mb(r.settled),
           ratio(r.settled, base.settled),
+          mb(r.anon),
+          ratio(r.anon, base.anon),
         ].join("  "),
       );
     }
+    warnIfStale(REPO, "after the run");
   } finally {
     for (const p of procs) await stopDaemon(p, { graceMs: 5000 });
     // the runc shim's state root and cgroups of NS, and with --keep the dir stays

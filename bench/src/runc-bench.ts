@@ -24,6 +24,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultSpec } from "@containerd-ts/runc/spec/default.js";
+import { warnIfStale } from "./bundles.js";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const RUNC_TS = realpathSync(join(REPO, "node_modules", ".bin", "runc-ts"));
@@ -69,6 +70,7 @@ function median(xs: number[]): number {
 }
 
 function main(): void {
+  warnIfStale(REPO, "before the run");
   const n = arg("--iterations", 15);
   const work = mkdtempSync(join(tmpdir(), "runc-bench-"));
   try {
@@ -112,6 +114,7 @@ function main(): void {
       console.log(
         `${r.name.padEnd(44)} ${r.median.toFixed(1).padStart(8)} ms   x${(r.median / runc.median).toFixed(2).padStart(5)}   ${r.peakRssMb.toFixed(1).padStart(6)} MB`,
       );
+    warnIfStale(REPO, "after the run");
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
