@@ -1,13 +1,19 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { Leases } from "@containerd-ts/gen/containerd/services/leases/v1/leases_pb.js";
 import { useRealContainerd } from "./ctr-harness.js";
 import { hasRealCtr, MetadataDaemon, RealMetadataDaemon } from "./daemon-harness.js";
+import {
+  buildImage,
+  dockerArchive,
+  ociArchive,
+  sha256,
+  type BusyboxImage,
+} from "./image-archive.js";
 
 /**
  * The Content and Images services driven by the REAL ctr (Debian's containerd 1.6): content
@@ -15,111 +21,6 @@ import { hasRealCtr, MetadataDaemon, RealMetadataDaemon } from "./daemon-harness
  * /bin/busybox, --no-unpack: there is no snapshotter), ls, export, tag, label, rm --sync.
  * CTR_TS_E2E_DAEMON=containerd runs the same against the real containerd (needs root).
  */
-
-const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
-
-/** A busybox image as blobs: layer tar, config, manifest (OCI media types). */
-function buildImage(dir: string): {
-  layer: Buffer;
-  config: Buffer;
-  manifest: Buffer;
-  digests: { layer: string; config: string; manifest: string };
-} {
-  const rootfs = join(dir, "rootfs");
-  mkdirSync(join(rootfs, "bin"), { recursive: true });
-  copyFileSync("/bin/busybox", join(rootfs, "bin", "busybox"));
-  const layerFile = join(dir, "layer.tar");
-  const tar = spawnSync("tar", ["-C", rootfs, "--owner=0", "--group=0", "-cf", layerFile, "bin"]);
-  assert.equal(tar.status, 0, tar.stderr.toString());
-  const layer = readFileSync(layerFile);
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: "amd64",
-      os: "linux",
-      config: { Cmd: ["/bin/busybox", "sh"] },
-      rootfs: { type: "layers", diff_ids: [`sha256:${sha256(layer)}`] },
-    }),
-  );
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: "application/vnd.oci.image.manifest.v1+json",
-      config: {
-        mediaType: "application/vnd.oci.image.config.v1+json",
-        digest: `sha256:${sha256(config)}`,
-        size: config.length,
-      },
-      layers: [
-        {
-          mediaType: "application/vnd.oci.image.layer.v1.tar",
-          digest: `sha256:${sha256(layer)}`,
-          size: layer.length,
-        },
-      ],
-    }),
-  );
-  const digests = {
-    layer: `sha256:${sha256(layer)}`,
-    config: `sha256:${sha256(config)}`,
-    manifest: `sha256:${sha256(manifest)}`,
-  };
-  return { layer, config, manifest, digests };
-}
-
-/** Tars a directory's contents into `out`. */
-function tarDir(dir: string, out: string): void {
-  const r = spawnSync("tar", ["-C", dir, "--owner=0", "--group=0", "-cf", out, "."]);
-  assert.equal(r.status, 0, r.stderr.toString());
-}
-
-/** An OCI image layout archive naming the image `name`. */
-function ociArchive(dir: string, img: ReturnType<typeof buildImage>, name: string): string {
-  const layout = join(dir, "oci");
-  const blobs = join(layout, "blobs", "sha256");
-  mkdirSync(blobs, { recursive: true });
-  for (const b of [img.layer, img.config, img.manifest]) writeFileSync(join(blobs, sha256(b)), b);
-  writeFileSync(join(layout, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-  writeFileSync(
-    join(layout, "index.json"),
-    JSON.stringify({
-      schemaVersion: 2,
-      manifests: [
-        {
-          mediaType: "application/vnd.oci.image.manifest.v1+json",
-          digest: img.digests.manifest,
-          size: img.manifest.length,
-          annotations: {
-            "io.containerd.image.name": name,
-            "org.opencontainers.image.ref.name": name.slice(name.lastIndexOf(":") + 1),
-          },
-          platform: { architecture: "amd64", os: "linux" },
-        },
-      ],
-    }),
-  );
-  const out = join(dir, "oci.tar");
-  tarDir(layout, out);
-  return out;
-}
-
-/** A `docker save` archive (manifest.json with RepoTags) of the same layer and config. */
-function dockerArchive(dir: string, img: ReturnType<typeof buildImage>, tag: string): string {
-  const root = join(dir, "docker");
-  const layerDir = join(root, sha256(img.layer));
-  mkdirSync(layerDir, { recursive: true });
-  writeFileSync(join(layerDir, "layer.tar"), img.layer);
-  const configName = `${sha256(img.config)}.json`;
-  writeFileSync(join(root, configName), img.config);
-  writeFileSync(
-    join(root, "manifest.json"),
-    JSON.stringify([
-      { Config: configName, RepoTags: [tag], Layers: [`${sha256(img.layer)}/layer.tar`] },
-    ]),
-  );
-  const out = join(dir, "docker.tar");
-  tarDir(root, out);
-  return out;
-}
 
 const skip = !hasRealCtr
   ? "ctr not installed"
@@ -144,7 +45,7 @@ describe("Content and Images with the real ctr", { skip }, () => {
     return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
   };
   const listed = async (...args: string[]) => (await ok(...args)).split("\n").filter(Boolean);
-  let img: ReturnType<typeof buildImage>;
+  let img: BusyboxImage;
 
   before(async () => {
     img = buildImage(d.dir);

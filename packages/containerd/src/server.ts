@@ -16,6 +16,8 @@ import { registerEventsService } from "./services/events/grpc.js";
 import { registerEventHistoryService } from "./services/history/grpc.js";
 import { registerHealthService } from "./services/health/grpc.js";
 import { registerImagesService } from "./services/images/grpc.js";
+import { registerSnapshotsService } from "./services/snapshots/grpc.js";
+import { registerDiffService } from "./services/diff/grpc.js";
 import { builtinPlugins } from "./services/introspection/domain.js";
 import { registerIntrospectionService } from "./services/introspection/grpc.js";
 import { LeaseService } from "./services/leases/domain.js";
@@ -52,6 +54,8 @@ export const serviceRegistrations: ServiceRegistration[] = [
   registerTasksService, // daemon-tasks
   registerContentService,
   registerImagesService,
+  registerSnapshotsService,
+  registerDiffService,
 ];
 
 /** Lifecycle hooks started in order and stopped in reverse. */

@@ -112,6 +112,31 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: "snapshots",
+    sql: `
+      CREATE TABLE snapshots (
+        namespace    TEXT NOT NULL REFERENCES namespaces(name),
+        snapshotter  TEXT NOT NULL,
+        key          TEXT NOT NULL,
+        backend_id   INTEGER NOT NULL,
+        kind         TEXT NOT NULL,
+        parent       TEXT NOT NULL DEFAULT '',
+        labels       TEXT NOT NULL DEFAULT '{}',
+        size         INTEGER NOT NULL DEFAULT 0,
+        inodes       INTEGER NOT NULL DEFAULT 0,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL,
+        PRIMARY KEY (namespace, snapshotter, key)
+      );
+      CREATE INDEX snapshots_by_parent ON snapshots (namespace, snapshotter, parent);
+      CREATE TABLE snapshot_sequences (
+        snapshotter  TEXT PRIMARY KEY,
+        last_id      INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 const BOOKKEEPING = `

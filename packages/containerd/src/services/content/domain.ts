@@ -77,6 +77,8 @@ export class ContentService {
   private readonly table: ContentTable;
   private readonly images: ImageTable;
   private collectionPending = false;
+  /** Collections of other stores (snapshots) run after each content collection. */
+  readonly followers: Array<() => void> = [];
 
   constructor(
     private readonly store: MetadataStore,
@@ -338,6 +340,7 @@ export class ContentService {
     this.blobs.sweepIngests((ref) => owned.has(ref));
     const held = this.table.held();
     this.blobs.sweepBlobs((digest) => held.has(digest));
+    for (const follow of this.followers) follow();
     return {
       content: doomed.reduce((n, d) => n + d.digests.length, 0),
       ingests: doomed.reduce((n, d) => n + d.refs.length, 0),

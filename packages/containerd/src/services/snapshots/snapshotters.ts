@@ -1,0 +1,83 @@
+import { join } from "node:path";
+import { errInvalidArgument } from "@containerd-ts/errdefs";
+import type { DaemonContext } from "../../context.js";
+import { ContentTable } from "../../store/content.js";
+import { ImageTable } from "../../store/images.js";
+import { contentServiceFor } from "../content/domain.js";
+import { SnapshotService } from "./domain.js";
+import { unreachableSnapshots } from "./gc.js";
+import { NATIVE_PLUGIN_DIR, NativeStorage } from "./native.js";
+
+/** The snapshotter a daemon uses when a client names none (containerd's default is overlayfs). */
+export const DEFAULT_SNAPSHOTTER = "native";
+
+const perDaemon = new WeakMap<DaemonContext, Map<string, SnapshotService>>();
+
+/** The daemon's snapshotters by name (made on first use): only `native`. */
+export function snapshottersFor(ctx: DaemonContext): Map<string, SnapshotService> {
+  let all = perDaemon.get(ctx);
+  if (!all) {
+    const content = contentServiceFor(ctx);
+    const native = new SnapshotService(
+      ctx.store,
+      ctx.events,
+      ctx.namespaces,
+      "native",
+      new NativeStorage(join(ctx.config.root, NATIVE_PLUGIN_DIR)),
+      () =>
+        content.scheduleCollection((err) =>
+          ctx.log.warn("garbage collection failed", { error: err }),
+        ),
+    );
+    all = new Map([[native.name, native]]);
+    perDaemon.set(ctx, all);
+  }
+  return all;
+}
+
+/** The named snapshotter; InvalidArgument as containerd's service answers for others. */
+export function snapshotterFor(ctx: DaemonContext, name: string): SnapshotService {
+  if (name === "") throw errInvalidArgument("snapshotter argument missing: invalid argument");
+  const sn = snapshottersFor(ctx).get(name);
+  if (!sn) throw errInvalidArgument(`snapshotter not loaded: ${name}: invalid argument`);
+  return sn;
+}
+
+/**
+ * Forgets, in every namespace and snapshotter, the snapshots nothing holds (see gc.ts) and
+ * then removes the directories no snapshot names. Meant to run right after the content
+ * collection, so the content still there is the content that is reachable.
+ */
+export function collectSnapshots(ctx: DaemonContext): Promise<number> {
+  const { store } = ctx;
+  const content = new ContentTable(store.db);
+  const images = new ImageTable(store.db);
+  const services = [...snapshottersFor(ctx).values()];
+  const now = new Date();
+  const forgotten = store.transaction(() => {
+    let n = 0;
+    for (const { name: ns } of store.namespaces.list()) {
+      const leases = store.leases.list(ns).map((l) => ({
+        labels: l.labels,
+        resources: store.leases.resources(ns, l.id),
+      }));
+      for (const sn of services) {
+        const doomed = unreachableSnapshots(
+          {
+            snapshotter: sn.name,
+            leases,
+            images: images.list(ns),
+            containers: store.containers.list(ns),
+            content: content.list(ns),
+            snapshots: sn.records(ns),
+          },
+          now,
+        );
+        sn.forget(ns, doomed);
+        n += doomed.length;
+      }
+    }
+    return n;
+  });
+  return Promise.all(services.map((sn) => sn.cleanup())).then(() => forgotten);
+}
