@@ -25,6 +25,25 @@ export interface TarHeader {
   xattrs: Record<string, Buffer>;
 }
 
+/** A header with the defaults of a plain root-owned file, overridden by `h`. */
+export function headerOf(h: Partial<TarHeader> & { name: string }): TarHeader {
+  return {
+    type: "file",
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size: 0,
+    mtime: 0,
+    linkname: "",
+    uname: "",
+    gname: "",
+    devmajor: 0,
+    devminor: 0,
+    xattrs: {},
+    ...h,
+  };
+}
+
 const BLOCK = 512;
 const TYPES: Record<string, EntryType> = {
   "0": "file",
