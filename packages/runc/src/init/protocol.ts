@@ -16,5 +16,5 @@ export interface PlanMessage {
   hookState: HookState;
 }
 
-/** argv of the child: `<node> <main.js> init --sync-fd N [--console-fd M]` */
+/** argv of the child: `<node> [node options] <entry> init --sync-fd N [--console-fd M]` */
 export const INIT_COMMAND = "init";
