@@ -8,7 +8,7 @@ import {
 import { requireNamespace, type DaemonContext } from "../../context.js";
 import { LEASE_HEADER } from "../content/grpc.js";
 import { contentServiceFor } from "../content/domain.js";
-import { addPlugins, type PluginInfo } from "../introspection/domain.js";
+import { addPlugins, hostPlatform, type PluginInfo } from "../introspection/domain.js";
 import type { MountSpec, SnapshotInfo, SnapshotKind } from "./domain.js";
 import { collectSnapshots, snapshotterFor, snapshottersFor } from "./snapshotters.js";
 
@@ -44,6 +44,7 @@ function snapshotPlugins(roots: string[]): PluginInfo[] {
     ...roots.map((root) => ({
       type: "io.containerd.snapshotter.v1",
       id: "native",
+      platforms: [hostPlatform()],
       exports: { root },
     })),
     {
