@@ -5,7 +5,7 @@ import { ContainerdError, ErrorKind, errNotImplemented } from "@containerd-ts/er
 import type { Syscalls } from "@containerd-ts/sys";
 import type { ContentService } from "../content/domain.js";
 import type { Labels } from "../../store/index.js";
-import type { MountSpec } from "../snapshots/native.js";
+import type { MountSpec } from "../snapshots/storage.js";
 import { applyLayer } from "./apply.js";
 import { layerTar } from "./changes.js";
 import { withMounts } from "./mounts.js";

@@ -5,7 +5,7 @@ import type { Mount } from "@containerd-ts/gen/containerd/types/mount_pb.js";
 import { requireNamespace, type DaemonContext } from "../../context.js";
 import { contentServiceFor } from "../content/domain.js";
 import { addPlugins, hostPlatform } from "../introspection/domain.js";
-import type { MountSpec } from "../snapshots/native.js";
+import type { MountSpec } from "../snapshots/storage.js";
 import { DiffService, type Descriptor } from "./domain.js";
 
 const mountsFromProto = (mounts: Mount[]): MountSpec[] =>

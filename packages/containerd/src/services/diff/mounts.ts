@@ -2,7 +2,7 @@ import { mkdtemp, rmdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { errInvalidArgument } from "@containerd-ts/errdefs";
-import type { MountSpec } from "../snapshots/native.js";
+import type { MountSpec } from "../snapshots/storage.js";
 
 /**
  * Runs `fn` on a directory showing the mounts. A single bind mount needs no mounting:

@@ -19,7 +19,7 @@ import { checkLabels } from "../../identifiers.js";
 import { applyLabelPaths, dropEmpty, type Labels, type MetadataStore } from "../../store/index.js";
 import { SnapshotTable, type SnapshotKind, type SnapshotRecord } from "../../store/snapshots.js";
 import type { NamespaceService } from "../namespaces/domain.js";
-import { NativeStorage, type MountSpec, type Usage } from "./native.js";
+import type { MountSpec, SnapshotStorage, Usage } from "./storage.js";
 
 export type { MountSpec, SnapshotKind, Usage };
 
@@ -80,7 +80,7 @@ export class SnapshotService {
     private readonly events: EventExchange,
     private readonly namespaces: NamespaceService,
     readonly name: string,
-    readonly storage: NativeStorage,
+    readonly storage: SnapshotStorage,
     /** Called after a removal so a collection removes the directory soon. */
     private readonly removed: () => void = () => undefined,
   ) {
@@ -231,8 +231,9 @@ export class SnapshotService {
     checkLabels(labels, "info.Labels: ");
     if (key === "") throw errInvalidArgument("snapshot key must not be empty: invalid argument");
     const parent = this.checkCreate(ns, key, parentKey, labels);
-    const owns = NativeStorage.ownsDir(kind, parent !== undefined);
-    const made = owns ? await this.storage.create(parent?.backendId) : undefined;
+    const chain = parent ? this.chain(ns, parent) : [];
+    const owns = this.storage.ownsDir(kind, parent !== undefined);
+    const made = owns ? await this.storage.create(kind, chain) : undefined;
     let record: SnapshotRecord;
     try {
       const event = eventAny(SnapshotPrepareSchema, { key, parent: parentKey });
@@ -257,10 +258,10 @@ export class SnapshotService {
         };
         this.table.insert(ns, this.name, record);
         // last, so that nothing after it can roll the row back and orphan the directory
-        if (made) renameSync(made.path, this.storage.dir(record.backendId));
+        if (made) renameSync(made, this.storage.dir(record.backendId));
       });
     } catch (err) {
-      if (made) await this.storage.discard(made.path);
+      if (made) await this.storage.discard(made);
       throw err;
     }
     return this.mountsOf(ns, record!);
@@ -293,7 +294,17 @@ export class SnapshotService {
 
   private mountsOf(ns: string, s: SnapshotRecord): MountSpec[] {
     const parent = s.parent ? this.table.get(ns, this.name, s.parent) : undefined;
-    return this.storage.mounts(s.kind, s.backendId, parent?.backendId);
+    return this.storage.mounts(s.kind, s.backendId, parent ? this.chain(ns, parent) : []);
+  }
+
+  /** Backend ids of a snapshot and its ancestors, nearest first. */
+  private chain(ns: string, s: SnapshotRecord): number[] {
+    const ids: number[] = [];
+    for (let p: SnapshotRecord | undefined = s; p; ) {
+      ids.push(p.backendId);
+      p = p.parent ? this.table.get(ns, this.name, p.parent) : undefined;
+    }
+    return ids;
   }
 
   private get(ns: string, key: string): SnapshotRecord {

@@ -9,7 +9,7 @@ import { requireNamespace, type DaemonContext } from "../../context.js";
 import { LEASE_HEADER } from "../content/grpc.js";
 import { contentServiceFor } from "../content/domain.js";
 import { addPlugins, hostPlatform, type PluginInfo } from "../introspection/domain.js";
-import type { MountSpec, SnapshotInfo, SnapshotKind } from "./domain.js";
+import type { MountSpec, SnapshotInfo, SnapshotKind, SnapshotService } from "./domain.js";
 import { collectSnapshots, snapshotterFor, snapshottersFor } from "./snapshotters.js";
 
 /** containerd's List sends infos in blocks of this many. */
@@ -39,13 +39,13 @@ const mountsToProto = (mounts: MountSpec[]) =>
   }));
 
 /** What Introspection lists for the snapshotters and this service. */
-function snapshotPlugins(roots: string[]): PluginInfo[] {
+function snapshotPlugins(snapshotters: SnapshotService[]): PluginInfo[] {
   return [
-    ...roots.map((root) => ({
+    ...snapshotters.map((s) => ({
       type: "io.containerd.snapshotter.v1",
-      id: "native",
+      id: s.name,
       platforms: [hostPlatform()],
-      exports: { root },
+      exports: { root: s.storage.root },
     })),
     {
       type: "io.containerd.grpc.v1",
@@ -60,7 +60,7 @@ const following = new WeakSet<DaemonContext>();
 /** containerd.services.snapshots.v1.Snapshots over the daemon's snapshotters. */
 export function registerSnapshotsService(router: ConnectRouter, ctx: DaemonContext): void {
   const all = snapshottersFor(ctx);
-  addPlugins(ctx.plugins, snapshotPlugins([...all.values()].map((s) => s.storage.root)));
+  addPlugins(ctx.plugins, snapshotPlugins([...all.values()]));
   const collect = () =>
     collectSnapshots(ctx).then(
       (n) => ctx.log.debug("snapshots garbage collected", { snapshots: n }),

@@ -7,29 +7,28 @@ import { contentServiceFor } from "../content/domain.js";
 import { SnapshotService } from "./domain.js";
 import { unreachableSnapshots } from "./gc.js";
 import { NATIVE_PLUGIN_DIR, NativeStorage } from "./native.js";
-
-/** The snapshotter a daemon uses when a client names none (containerd's default is overlayfs). */
-export const DEFAULT_SNAPSHOTTER = "native";
+import { OVERLAY_PLUGIN_DIR, OverlayStorage } from "./overlay.js";
+import type { SnapshotStorage } from "./storage.js";
 
 const perDaemon = new WeakMap<DaemonContext, Map<string, SnapshotService>>();
 
-/** The daemon's snapshotters by name (made on first use): only `native`. */
+/** The daemon's snapshotters by name (made on first use): native, and overlayfs where the kernel has it. */
 export function snapshottersFor(ctx: DaemonContext): Map<string, SnapshotService> {
   let all = perDaemon.get(ctx);
   if (!all) {
     const content = contentServiceFor(ctx);
-    const native = new SnapshotService(
-      ctx.store,
-      ctx.events,
-      ctx.namespaces,
-      "native",
-      new NativeStorage(join(ctx.config.root, NATIVE_PLUGIN_DIR)),
-      () =>
+    const make = (name: string, storage: SnapshotStorage) =>
+      new SnapshotService(ctx.store, ctx.events, ctx.namespaces, name, storage, () =>
         content.scheduleCollection((err) =>
           ctx.log.warn("garbage collection failed", { error: err }),
         ),
-    );
-    all = new Map([[native.name, native]]);
+      );
+    const root = ctx.config.root;
+    const list = [make("native", new NativeStorage(join(root, NATIVE_PLUGIN_DIR)))];
+    if (OverlayStorage.supported()) {
+      list.push(make("overlayfs", new OverlayStorage(join(root, OVERLAY_PLUGIN_DIR))));
+    }
+    all = new Map(list.map((s) => [s.name, s]));
     perDaemon.set(ctx, all);
   }
   return all;
