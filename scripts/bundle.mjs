@@ -154,6 +154,9 @@ async function bundle({ pkg, entry, name }) {
     const info = buildInfoOf(resolve(ROOT, input));
     if (info) infos.add(relative(dir, info));
   }
+  // the unbundled entry stays runnable as a program, as it was when bins pointed to it: the
+  // launcher falls back to it, and tests and tools run it by path
+  chmodSync(entryAbs, 0o755);
   const bin = join(dir, `${name}.cjs`);
   writeFileSync(bin, launcher(name, relative(dir, entryAbs), [...infos].sort()));
   chmodSync(bin, 0o755);
