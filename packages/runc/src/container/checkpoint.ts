@@ -10,6 +10,7 @@ import {
   DESCRIPTORS_FILE,
   DUMP_LOG,
   dumpArgs,
+  externalFiles,
   externalMounts,
   initDescriptors,
   maskedFiles,
@@ -67,6 +68,7 @@ export async function checkpointContainer(o: CheckpointRequest): Promise<void> {
   const pid = c.state.initPid;
   const opts: DumpOptions = { ...o, imagePath, parentPath, workPath };
   const paths = c.state.cgroupPaths;
+  const descriptors = initDescriptors(pid);
   const args = dumpArgs(pid, config.rootfs, opts, {
     mounts: externalMounts(
       config,
@@ -75,11 +77,10 @@ export async function checkpointContainer(o: CheckpointRequest): Promise<void> {
       maskedFiles(config, pid),
     ),
     freezeCgroup: c.state.cgroupVersion === 2 ? paths[""] : paths.freezer,
+    files: externalFiles(descriptors),
   });
   if (!o.preDump)
-    writeFileSync(join(imagePath, DESCRIPTORS_FILE), JSON.stringify(initDescriptors(pid)), {
-      mode: 0o600,
-    });
+    writeFileSync(join(imagePath, DESCRIPTORS_FILE), JSON.stringify(descriptors), { mode: 0o600 });
   const log = join(workPath ?? imagePath, o.preDump ? "pre-dump.log" : DUMP_LOG);
   await runCriu(o.criu, args, { type: o.preDump ? "PRE_DUMP" : "DUMP", logPath: log });
   if (!o.leaveRunning && !o.preDump) await destroy(o.root, c, o.warn);

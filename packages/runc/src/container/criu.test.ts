@@ -9,7 +9,7 @@ import {
   criuLogSummary,
   dumpArgs,
   externalMounts,
-  inheritedPipes,
+  inheritedFds,
   restoreArgs,
 } from "./criu.js";
 
@@ -169,11 +169,13 @@ test("external mounts: binds, cgroup v1 binds per controller, masked files, devi
   assert.ok(!withNs.some((m) => m.key.startsWith("/sys/fs/cgroup")));
 });
 
-test("only pipes are re-wired on restore", () => {
-  assert.deepEqual(inheritedPipes(["/dev/null", "pipe:[5]", "pipe:[6]"]), [
+test("pipes and external files are re-wired on restore, paths are not", () => {
+  assert.deepEqual(inheritedFds(["/dev/null", "pipe:[5]", "file[1b:2a]"]), [
     { fd: 1, key: "pipe:[5]" },
-    { fd: 2, key: "pipe:[6]" },
+    { fd: 2, key: "file[1b:2a]" },
   ]);
+  const args = dumpArgs(1, "/r", { imagePath: "/i" }, { mounts: [], files: ["file[1b:2a]"] });
+  assert.deepEqual(args.slice(-2), ["--external", "file[1b:2a]"]);
 });
 
 test("options are checked as runc checks them", () => {

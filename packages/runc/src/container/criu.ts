@@ -91,7 +91,7 @@ export function dumpArgs(
   pid: number,
   rootfs: string,
   o: DumpOptions,
-  ext: { mounts: readonly ExtMount[]; freezeCgroup?: string },
+  ext: { mounts: readonly ExtMount[]; freezeCgroup?: string; files?: readonly string[] },
 ): string[] {
   const out = [o.preDump ? "pre-dump" : "dump", "--tree", String(pid), "--root", rootfs];
   out.push(...commonArgs(o, o.preDump ? "pre-dump.log" : DUMP_LOG));
@@ -108,6 +108,7 @@ export function dumpArgs(
     out.push("--page-server", "--address", address, "--port", port);
   }
   if (!o.preDump) out.push(...extMountArgs(ext.mounts));
+  for (const key of ext.files ?? []) out.push("--external", key);
   return out;
 }
 
@@ -206,20 +207,60 @@ export function maskedFiles(config: ContainerConfig, pid: number): string[] {
   });
 }
 
-/** What the init's fds 0–2 point at (runc's descriptors.json): pipes are re-wired on restore. */
+/** Mount ids the process sees (its mount namespace). */
+function visibleMounts(pid: number): Set<number> {
+  const ids = new Set<number>();
+  for (const line of readFileSync(`/proc/${pid}/mountinfo`, "utf8").split("\n"))
+    if (line) ids.add(Number(line.split(" ")[0]));
+  return ids;
+}
+
+function mountIdOf(pid: number, fd: number): number | undefined {
+  const m = /^mnt_id:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8"));
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * What the init's fds 0–2 point at (runc's descriptors.json): pipes are re-wired on restore. A
+ * file on a mount the container does not have (the FIFOs our shim hands over instead of copying
+ * through pipes, a log file) cannot be dumped by path: it is named by CRIU's external-file key
+ * `file[MNT_ID:INODE]` (hex) instead, dumped as external and re-wired like a pipe.
+ */
 export function initDescriptors(pid: number): string[] {
+  let visible: Set<number> | undefined;
   return [0, 1, 2].map((fd) => {
+    let link: string;
     try {
-      return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      link = readlinkSync(`/proc/${pid}/fd/${fd}`);
     } catch {
       return "";
+    }
+    if (!link.startsWith("/")) return link;
+    try {
+      visible ??= visibleMounts(pid);
+      const mnt = mountIdOf(pid, fd);
+      if (mnt === undefined || visible.has(mnt)) return link;
+      const ino = statSync(`/proc/${pid}/fd/${fd}`, { bigint: true }).ino;
+      return `file[${mnt.toString(16)}:${ino.toString(16)}]`;
+    } catch {
+      return link;
     }
   });
 }
 
-/** The pipes among the dumped descriptors, as `--inherit-fd fd[N]:pipe:[ino]` pairs. */
-export function inheritedPipes(descriptors: readonly string[]): Array<{ fd: number; key: string }> {
-  return descriptors.flatMap((key, fd) => (key.includes("pipe:") ? [{ fd, key }] : []));
+/** The dumped descriptors' external-file keys, for `--external` on dump. */
+export function externalFiles(descriptors: readonly string[]): string[] {
+  return descriptors.filter((key) => key.startsWith("file["));
+}
+
+/**
+ * The pipes and external files among the dumped descriptors, as `--inherit-fd fd[N]:KEY`
+ * pairs: restore puts our own fd N in their place.
+ */
+export function inheritedFds(descriptors: readonly string[]): Array<{ fd: number; key: string }> {
+  return descriptors.flatMap((key, fd) =>
+    key.includes("pipe:") || key.startsWith("file[") ? [{ fd, key }] : [],
+  );
 }
 
 /** Errors CRIU logs and then carries on from (seen on every run here as root in a shim). */

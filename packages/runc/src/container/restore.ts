@@ -27,7 +27,7 @@ import {
   checkCommonOptions,
   DESCRIPTORS_FILE,
   externalMounts,
-  inheritedPipes,
+  inheritedFds,
   RESTORE_LOG,
   restoreArgs,
   runCriu,
@@ -172,6 +172,15 @@ export async function restoreContainer(o: RestoreRequest): Promise<number> {
   let cgroups: Cgroups | undefined;
   let mounted = false;
   let pid = 0;
+  const releaseCriuRoot = () => {
+    if (mounted) sys.umount2(criuRoot, MNT_DETACH);
+    mounted = false;
+    try {
+      rmdirSync(criuRoot);
+    } catch {
+      // never made, or gone with the state dir
+    }
+  };
   try {
     cgroups = await loadCgroupManager({
       cgroupsPath: config.cgroupsPath,
@@ -194,7 +203,7 @@ export async function restoreContainer(o: RestoreRequest): Promise<number> {
       { ...o, imagePath, workPath },
       {
         mounts: externalMounts(config, { paths: cgroupPaths, version: cgroups.version }, "restore"),
-        inheritFds: inheritedPipes(descriptors),
+        inheritFds: inheritedFds(descriptors),
         cgroupRoots: cgroupRoots(cgroupPaths, cgroups.version),
         pidFile,
       },
@@ -226,20 +235,17 @@ export async function restoreContainer(o: RestoreRequest): Promise<number> {
         // gone
       }
     }
+    // the error that got us here matters more than any of these failing
     try {
+      releaseCriuRoot();
       cgroups?.destroy();
+      rmSync(dir, { recursive: true, force: true });
     } catch {
-      // the error that got us here matters more
+      // reported by the original error
     }
-    rmSync(dir, { recursive: true, force: true });
     throw e;
   } finally {
-    if (mounted) sys.umount2(criuRoot, MNT_DETACH);
-    try {
-      rmdirSync(criuRoot);
-    } catch {
-      // gone with the state dir
-    }
+    releaseCriuRoot();
     rmSync(join(dir, CRIU_PIDFILE), { force: true });
   }
   if (o.detach) return 0;
