@@ -137,6 +137,19 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: "snapshot backend keys",
+    sql: `
+      ALTER TABLE snapshots ADD COLUMN backend_key TEXT NOT NULL DEFAULT '';
+      CREATE TABLE snapshot_key_sequences (
+        namespace    TEXT NOT NULL,
+        snapshotter  TEXT NOT NULL,
+        last_seq     INTEGER NOT NULL,
+        PRIMARY KEY (namespace, snapshotter)
+      );
+    `,
+  },
 ];
 
 const BOOKKEEPING = `

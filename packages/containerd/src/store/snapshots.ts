@@ -12,6 +12,11 @@ export type SnapshotKind = "active" | "view" | "committed";
 export interface SnapshotRecord {
   key: string;
   backendId: number;
+  /**
+   * containerd's name for it in the snapshotter (`<namespace>/<sequence>/<key>`), which its
+   * error messages show; "" for snapshots made before it was kept.
+   */
+  backendKey: string;
   kind: SnapshotKind;
   /** The parent's key in the same namespace and snapshotter ("" for none). */
   parent: string;
@@ -26,6 +31,7 @@ export interface SnapshotRecord {
 interface SnapshotRow {
   key: string;
   backend_id: number;
+  backend_key: string;
   kind: string;
   parent: string;
   labels: string;
@@ -35,11 +41,13 @@ interface SnapshotRow {
   updated_at: number;
 }
 
-const COLUMNS = "key, backend_id, kind, parent, labels, size, inodes, created_at, updated_at";
+const COLUMNS =
+  "key, backend_id, backend_key, kind, parent, labels, size, inodes, created_at, updated_at";
 
 const toRecord = (r: SnapshotRow): SnapshotRecord => ({
   key: r.key,
   backendId: r.backend_id,
+  backendKey: r.backend_key,
   kind: r.kind as SnapshotKind,
   parent: r.parent,
   labels: decodeLabels(r.labels),
@@ -54,6 +62,7 @@ const toParams = (ns: string, snapshotter: string, s: SnapshotRecord) => ({
   snapshotter,
   key: s.key,
   backend_id: s.backendId,
+  backend_key: s.backendKey,
   kind: s.kind,
   parent: s.parent,
   labels: encodeLabels(s.labels),
@@ -84,16 +93,22 @@ export class SnapshotTable {
       ),
       insert: db.prepare(
         `INSERT OR IGNORE INTO snapshots (namespace, snapshotter, ${COLUMNS})
-         VALUES (@namespace, @snapshotter, @key, @backend_id, @kind, @parent, @labels, @size,
-                 @inodes, @created_at, @updated_at)`,
+         VALUES (@namespace, @snapshotter, @key, @backend_id, @backend_key, @kind, @parent,
+                 @labels, @size, @inodes, @created_at, @updated_at)`,
       ),
       update: db.prepare(
-        `UPDATE snapshots SET backend_id = @backend_id, kind = @kind, parent = @parent,
+        `UPDATE snapshots SET backend_id = @backend_id, backend_key = @backend_key, kind = @kind,
+           parent = @parent,
            labels = @labels, size = @size, inodes = @inodes, created_at = @created_at,
            updated_at = @updated_at
          WHERE namespace = @namespace AND snapshotter = @snapshotter AND key = @key`,
       ),
       delete: db.prepare(`DELETE FROM snapshots WHERE ${where} AND key = ?`),
+      nextSeq: db.prepare<[string, string], { last_seq: number }>(
+        `INSERT INTO snapshot_key_sequences (namespace, snapshotter, last_seq) VALUES (?, ?, 1)
+         ON CONFLICT (namespace, snapshotter) DO UPDATE SET last_seq = last_seq + 1
+         RETURNING last_seq`,
+      ),
       nextId: db.prepare<[string], { last_id: number }>(
         `INSERT INTO snapshot_sequences (snapshotter, last_id) VALUES (?, 1)
          ON CONFLICT (snapshotter) DO UPDATE SET last_id = last_id + 1 RETURNING last_id`,
@@ -123,6 +138,11 @@ export class SnapshotTable {
   /** The next unused backend id of the snapshotter (never handed out twice). */
   nextBackendId(snapshotter: string): number {
     return this.q.nextId.get(snapshotter)!.last_id;
+  }
+
+  /** The namespace's next sequence number in the snapshotter (containerd's NextSequence). */
+  nextKeySequence(ns: string, snapshotter: string): number {
+    return this.q.nextSeq.get(ns, snapshotter)!.last_seq;
   }
 
   /** false when the namespace already has a snapshot with that key. */

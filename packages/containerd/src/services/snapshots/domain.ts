@@ -103,7 +103,7 @@ export class SnapshotService {
     const s = this.get(ns, key);
     if (s.kind === "committed") {
       throw errFailedPrecondition(
-        `failed to get snapshot mount: requested snapshot ${key} not active or view: failed precondition`,
+        `${this.storage.mountsRefusal}: requested snapshot ${this.backendKey(s)} not active or view: failed precondition`,
       );
     }
     return this.mountsOf(ns, s);
@@ -116,7 +116,7 @@ export class SnapshotService {
     const active = this.get(ns, key);
     if (active.kind !== "active") {
       throw errFailedPrecondition(
-        `failed to commit snapshot: snapshot ${JSON.stringify(key)} is not active: failed precondition`,
+        `failed to commit snapshot: snapshot ${JSON.stringify(this.backendKey(active))} is not active: failed precondition`,
       );
     }
     const usage = await this.storage.usage(active.backendId);
@@ -132,6 +132,7 @@ export class SnapshotService {
       this.table.insert(ns, this.name, {
         ...current,
         key: name,
+        backendKey: `${ns}/${this.table.nextKeySequence(ns, this.name)}/${name}`,
         kind: "committed",
         labels: dropEmpty(labels),
         ...usage,
@@ -231,6 +232,13 @@ export class SnapshotService {
     checkLabels(labels, "info.Labels: ");
     if (key === "") throw errInvalidArgument("snapshot key must not be empty: invalid argument");
     const parent = this.checkCreate(ns, key, parentKey, labels);
+    if (parent && parent.kind !== "committed") {
+      // containerd's metadata has taken a sequence number before its snapshotter refuses
+      this.store.transaction(() => this.table.nextKeySequence(ns, this.name));
+      throw errInvalidArgument(
+        `failed to create snapshot: parent ${JSON.stringify(this.backendKey(parent))} is not committed snapshot: invalid argument`,
+      );
+    }
     const chain = parent ? this.chain(ns, parent) : [];
     const owns = this.storage.ownsDir(kind, parent !== undefined);
     const made = owns ? await this.storage.create(kind, chain) : undefined;
@@ -240,7 +248,7 @@ export class SnapshotService {
       this.publishing(ns, "/snapshot/prepare", event, () => {
         this.namespaces.ensure(ns);
         const p = this.checkCreate(ns, key, parentKey, labels);
-        if (p?.backendId !== parent?.backendId) {
+        if (p?.backendId !== parent?.backendId || (p && p.kind !== "committed")) {
           throw errFailedPrecondition(`parent snapshot ${parentKey} changed during create`);
         }
         this.addLease(ns, lease, key);
@@ -248,6 +256,7 @@ export class SnapshotService {
         record = {
           key,
           backendId: this.table.nextBackendId(this.name),
+          backendKey: `${ns}/${this.table.nextKeySequence(ns, this.name)}/${key}`,
           kind,
           parent: parentKey,
           labels: dropEmpty(labels),
@@ -267,7 +276,7 @@ export class SnapshotService {
     return this.mountsOf(ns, record!);
   }
 
-  /** containerd's checks before a create, in its order; returns the parent. */
+  /** containerd's metadata checks before a create, in its order; returns the parent. */
   private checkCreate(
     ns: string,
     key: string,
@@ -283,11 +292,6 @@ export class SnapshotService {
     const parent = this.table.get(ns, this.name, parentKey);
     if (!parent) {
       throw errNotFound(`parent snapshot ${parentKey} does not exist: not found`);
-    }
-    if (parent.kind !== "committed") {
-      throw errInvalidArgument(
-        `failed to create snapshot: parent ${JSON.stringify(parentKey)} is not committed snapshot: invalid argument`,
-      );
     }
     return parent;
   }
@@ -311,6 +315,11 @@ export class SnapshotService {
     const s = this.table.get(ns, this.name, key);
     if (!s) throw notFound(key);
     return s;
+  }
+
+  /** The name containerd's snapshotter knows a snapshot by, as its messages show it. */
+  private backendKey(s: SnapshotRecord): string {
+    return s.backendKey || s.key;
   }
 
   private exists(key: string): ContainerdError {

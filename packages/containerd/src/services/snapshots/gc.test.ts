@@ -7,6 +7,7 @@ const NOW = new Date("2026-01-01T00:00:00Z");
 const snap = (key: string, parent = "", labels: Record<string, string> = {}): SnapshotRecord => ({
   key,
   backendId: 1,
+  backendKey: "",
   kind: "committed",
   parent,
   labels,

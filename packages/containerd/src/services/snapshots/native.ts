@@ -15,6 +15,8 @@ export const NATIVE_PLUGIN_DIR = "io.containerd.snapshotter.v1.native";
  * parent's own directory.
  */
 export class NativeStorage extends SnapshotStorage {
+  readonly mountsRefusal = "failed to get snapshot mount";
+
   ownsDir(kind: SnapshotKind, hasParent: boolean): boolean {
     return kind !== "view" || !hasParent;
   }

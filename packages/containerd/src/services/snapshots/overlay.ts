@@ -13,6 +13,7 @@ export const OVERLAY_PLUGIN_DIR = "io.containerd.snapshotter.v1.overlayfs";
  * their fs dirs; without parents (or a view of one parent) it is a bind mount.
  */
 export class OverlayStorage extends SnapshotStorage {
+  readonly mountsRefusal = "failed to get active mount";
   /** containerd sets index=off where the kernel has the parameter. */
   private readonly indexOff = existsSync("/sys/module/overlay/parameters/index");
 

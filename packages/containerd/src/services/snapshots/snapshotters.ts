@@ -10,19 +10,37 @@ import { NATIVE_PLUGIN_DIR, NativeStorage } from "./native.js";
 import { OVERLAY_PLUGIN_DIR, OverlayStorage } from "./overlay.js";
 import type { SnapshotStorage } from "./storage.js";
 
+/**
+ * How long after a snapshot removal the collection runs. containerd's scheduler (defaults)
+ * collects on its next periodic run after a deletion, some tens of milliseconds later, so a
+ * client removing several snapshots in a row (`ctr snapshots rm a b c`) still finds an
+ * unrooted one that the first removal made collectable.
+ */
+const COLLECT_AFTER_REMOVE_MS = 100;
+
+function collectionAfterRemovals(ctx: DaemonContext): () => void {
+  const content = contentServiceFor(ctx);
+  let timer: NodeJS.Timeout | undefined;
+  return () => {
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      if (ctx.shutdown.aborted) return;
+      content.scheduleCollection((err) =>
+        ctx.log.warn("garbage collection failed", { error: err }),
+      );
+    }, COLLECT_AFTER_REMOVE_MS).unref();
+  };
+}
+
 const perDaemon = new WeakMap<DaemonContext, Map<string, SnapshotService>>();
 
 /** The daemon's snapshotters by name (made on first use): native, and overlayfs where the kernel has it. */
 export function snapshottersFor(ctx: DaemonContext): Map<string, SnapshotService> {
   let all = perDaemon.get(ctx);
   if (!all) {
-    const content = contentServiceFor(ctx);
+    const collectSoon = collectionAfterRemovals(ctx);
     const make = (name: string, storage: SnapshotStorage) =>
-      new SnapshotService(ctx.store, ctx.events, ctx.namespaces, name, storage, () =>
-        content.scheduleCollection((err) =>
-          ctx.log.warn("garbage collection failed", { error: err }),
-        ),
-      );
+      new SnapshotService(ctx.store, ctx.events, ctx.namespaces, name, storage, collectSoon);
     const root = ctx.config.root;
     const list = [make("native", new NativeStorage(join(root, NATIVE_PLUGIN_DIR)))];
     if (OverlayStorage.supported()) {

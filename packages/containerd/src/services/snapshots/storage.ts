@@ -30,6 +30,9 @@ export abstract class SnapshotStorage {
     return join(this.snapshotsDir, String(id));
   }
 
+  /** How Mounts words its refusal of a committed snapshot (containerd's differ per snapshotter). */
+  abstract readonly mountsRefusal: string;
+
   /** Whether a snapshot of this kind has a directory of its own. */
   abstract ownsDir(kind: SnapshotKind, hasParent: boolean): boolean;
 
