@@ -1,11 +1,6 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import {
   Content,
   WriteAction,
@@ -16,29 +11,13 @@ import { Introspection } from "@containerd-ts/gen/containerd/services/introspect
 import { Leases } from "@containerd-ts/gen/containerd/services/leases/v1/leases_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { WriteContentRequestSchema } from "@containerd-ts/gen/containerd/services/content/v1/content_pb.js";
-import { resolveConfig } from "../../config.js";
-import { createLogger } from "../../context.js";
-import { Daemon } from "../../server.js";
+import { testDaemon } from "../../test-daemon.js";
 import { sha256Digest } from "./digest.js";
 import { contentServiceFor } from "./domain.js";
 
 /** The Content and Images services through the daemon's real HTTP/2 gRPC server. */
 async function daemon(t: TestContext) {
-  const dir = mkdtempSync(join(tmpdir(), "ctd-content-grpc-"));
-  const config = resolveConfig({
-    address: join(dir, "c.sock"),
-    root: join(dir, "root"),
-    state: join(dir, "state"),
-  });
-  const d = await Daemon.start(config, createLogger("error"));
-  const transport = createGrpcTransport({
-    baseUrl: "http://localhost",
-    nodeOptions: { createConnection: () => net.connect(config.address) },
-  });
-  t.after(async () => {
-    await d.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { d, transport } = await testDaemon(t, "ctd-content-grpc-");
   return {
     d,
     content: createClient(Content, transport),

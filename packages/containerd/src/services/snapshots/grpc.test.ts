@@ -1,11 +1,8 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import net from "node:net";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Diff } from "@containerd-ts/gen/containerd/services/diff/v1/diff_pb.js";
 import { Introspection } from "@containerd-ts/gen/containerd/services/introspection/v1/introspection_pb.js";
 import { Leases } from "@containerd-ts/gen/containerd/services/leases/v1/leases_pb.js";
@@ -13,27 +10,11 @@ import {
   Kind,
   Snapshots,
 } from "@containerd-ts/gen/containerd/services/snapshots/v1/snapshots_pb.js";
-import { resolveConfig } from "../../config.js";
-import { createLogger } from "../../context.js";
-import { Daemon } from "../../server.js";
+import { testDaemon } from "../../test-daemon.js";
 
 /** The Snapshots and Diff services through the daemon's real HTTP/2 gRPC server. */
 async function daemon(t: TestContext) {
-  const dir = mkdtempSync(join(tmpdir(), "ctd-snapshots-grpc-"));
-  const config = resolveConfig({
-    address: join(dir, "c.sock"),
-    root: join(dir, "root"),
-    state: join(dir, "state"),
-  });
-  const d = await Daemon.start(config, createLogger("error"));
-  const transport = createGrpcTransport({
-    baseUrl: "http://localhost",
-    nodeOptions: { createConnection: () => net.connect(config.address) },
-  });
-  t.after(async () => {
-    await d.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { config, transport } = await testDaemon(t, "ctd-snapshots-grpc-");
   return {
     root: config.root,
     snapshots: createClient(Snapshots, transport),
