@@ -16,7 +16,12 @@ import { decodeOptions, writeBundleOptions } from "./options.js";
 import { execPidFile, initPidFile, readPidFile } from "./paths.js";
 import { ProcessIO } from "./process-io.js";
 import { ShimProcess } from "./process.js";
-import { runtimeConfig, type OciRuntime, type RuntimeFactory } from "./runtime.js";
+import {
+  runtimeConfig,
+  type CheckpointRequest,
+  type OciRuntime,
+  type RuntimeFactory,
+} from "./runtime.js";
 import type { StdioPaths } from "./stdio.js";
 import type { ShimSys } from "./sys.js";
 import type { Any } from "@bufbuild/protobuf/wkt";
@@ -386,11 +391,7 @@ export class Container {
    * `runtime checkpoint` (CRIU). On failure the first line of CRIU's complaint is reported with
    * where its dump.log was kept (`<bundle>/criu-dump.log`), as the runc shim does.
    */
-  async checkpoint(o: {
-    imagePath: string;
-    workPath?: string;
-    leaveRunning: boolean;
-  }): Promise<void> {
+  async checkpoint(o: CheckpointRequest): Promise<void> {
     this.init.check("checkpoint");
     const work = o.workPath || join(this.bundle, "work", "criu-work");
     // a failed checkpoint leaves no half image behind where there was none

@@ -40,10 +40,7 @@ export interface OciRuntime {
   resume(id: string): Promise<void>;
   update(id: string, resources: object): Promise<void>;
   stats(id: string): Promise<object>;
-  checkpoint(
-    id: string,
-    o: { imagePath: string; workPath?: string; leaveRunning?: boolean },
-  ): Promise<void>;
+  checkpoint(id: string, o: CheckpointRequest): Promise<void>;
   /** Returns the runtime's exit status. */
   restore(
     id: string,
@@ -60,6 +57,19 @@ export interface OciRuntime {
       io?: RuntimeIO;
     },
   ): Promise<number>;
+}
+
+/** What a checkpoint asks of the runtime (runc's CRIU flags, from containerd's CheckpointOptions). */
+export interface CheckpointRequest {
+  imagePath: string;
+  workPath?: string;
+  leaveRunning?: boolean;
+  allowOpenTcp?: boolean;
+  allowExternalUnixSockets?: boolean;
+  allowTerminal?: boolean;
+  fileLocks?: boolean;
+  emptyNamespaces?: string[];
+  cgroupsMode?: "soft" | "full" | "strict";
 }
 
 export interface RuntimeConfig {

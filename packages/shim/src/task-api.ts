@@ -13,6 +13,9 @@ import type { TaskService } from "./service.js";
 import { toTimestamp } from "./time.js";
 import { SHIM_VERSION } from "./version.js";
 
+/** runc's --manage-cgroups-mode values; anything else is left to the runtime's default. */
+const CGROUPS_MODES = ["soft", "full", "strict"] as const;
+
 const STATUS: Record<string, Status> = {
   created: Status.CREATED,
   running: Status.RUNNING,
@@ -138,6 +141,12 @@ export function taskApi(svc: TaskService): TtrpcServiceImpl<typeof Task> {
         imagePath: req.path || o.imagePath,
         workPath: o.workPath || undefined,
         leaveRunning: !o.exit,
+        allowOpenTcp: o.openTcp || undefined,
+        allowExternalUnixSockets: o.externalUnixSockets || undefined,
+        allowTerminal: o.terminal || undefined,
+        fileLocks: o.fileLocks || undefined,
+        emptyNamespaces: o.emptyNamespaces.length > 0 ? o.emptyNamespaces : undefined,
+        cgroupsMode: CGROUPS_MODES.find((m) => m === o.cgroupsMode),
       });
       return {};
     },
