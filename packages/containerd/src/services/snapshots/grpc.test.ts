@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Containers } from "@containerd-ts/gen/containerd/services/containers/v1/containers_pb.js";
 import { Diff } from "@containerd-ts/gen/containerd/services/diff/v1/diff_pb.js";
 import { Introspection } from "@containerd-ts/gen/containerd/services/introspection/v1/introspection_pb.js";
 import { Leases } from "@containerd-ts/gen/containerd/services/leases/v1/leases_pb.js";
@@ -21,6 +22,7 @@ async function daemon(t: TestContext) {
     diff: createClient(Diff, transport),
     leases: createClient(Leases, transport),
     introspection: createClient(Introspection, transport),
+    containers: createClient(Containers, transport),
   };
 }
 
@@ -148,4 +150,40 @@ test("grpc diff: Apply of missing content is NotFound, Diff of an unknown media 
   );
   const same = await diff.diff({ left: mounts, right: mounts }, { headers });
   assert.equal(same.diff!.mediaType, "application/vnd.oci.image.layer.v1.tar+gzip");
+});
+
+test("grpc snapshots: a container holds its snapshot; deleting the container frees it", async (t) => {
+  const { snapshots, containers } = await daemon(t);
+  const headers = NS;
+  await snapshots.prepare({ ...native, key: "held" }, { headers });
+  await snapshots.prepare({ ...native, key: "loose" }, { headers });
+  const container = {
+    id: "c1",
+    runtime: { name: "io.containerd.runc.v2" },
+    spec: {
+      typeUrl: "types.containerd.io/opencontainers/runtime-spec/1/Spec",
+      value: new Uint8Array(),
+    },
+    snapshotter: "native",
+    snapshotKey: "held",
+  };
+  await containers.create({ container }, { headers });
+  // any removal runs the collector: the loose one goes, the container's stays
+  await snapshots.prepare({ ...native, key: "trigger" }, { headers });
+  await snapshots.remove({ ...native, key: "trigger" }, { headers });
+  const names = async () => {
+    const out: string[] = [];
+    for await (const r of snapshots.list(native, { headers }))
+      out.push(...r.info.map((i) => i.name));
+    return out;
+  };
+  const until = async (want: string[]) => {
+    for (let i = 0; i < 200 && (await names()).join() !== want.join(); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(await names(), want);
+  };
+  await until(["held"]);
+  await containers.delete({ id: "c1" }, { headers });
+  await until([]);
 });

@@ -10,7 +10,12 @@ import { LEASE_HEADER } from "../content/grpc.js";
 import { contentServiceFor } from "../content/domain.js";
 import { addPlugins, hostPlatform, type PluginInfo } from "../introspection/domain.js";
 import type { MountSpec, SnapshotInfo, SnapshotKind, SnapshotService } from "./domain.js";
-import { collectSnapshots, snapshotterFor, snapshottersFor } from "./snapshotters.js";
+import {
+  collectSnapshots,
+  collectSnapshotsSoon,
+  snapshotterFor,
+  snapshottersFor,
+} from "./snapshotters.js";
 
 /** containerd's List sends infos in blocks of this many. */
 const LIST_BLOCK = 100;
@@ -71,6 +76,14 @@ export function registerSnapshotsService(router: ConnectRouter, ctx: DaemonConte
     // snapshots are collected with the content, which knows every deletion that frees them
     contentServiceFor(ctx).followers.push(() => void collect());
     void collect();
+    // a container deleted without its snapshot (no snapshot cleanup) leaves it to the collector
+    const deleted = ctx.events.subscribe({
+      filters: ['topic=="/containers/delete"'],
+      signal: ctx.shutdown,
+    });
+    void (async () => {
+      for await (const _ of deleted) collectSnapshotsSoon(ctx);
+    })().catch(() => undefined);
   }
   const ns = (call: { requestHeader: Headers }) => requireNamespace(call.requestHeader);
   const lease = (call: { requestHeader: Headers }) =>

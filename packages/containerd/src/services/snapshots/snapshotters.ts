@@ -18,6 +18,21 @@ import type { SnapshotStorage } from "./storage.js";
  */
 const COLLECT_AFTER_REMOVE_MS = 100;
 
+const soonPerDaemon = new WeakMap<DaemonContext, () => void>();
+
+/**
+ * Schedules a collection COLLECT_AFTER_REMOVE_MS from now (once for any number of calls
+ * before it runs): after a snapshot removal, or a container deleted without its snapshot.
+ */
+export function collectSnapshotsSoon(ctx: DaemonContext): void {
+  let soon = soonPerDaemon.get(ctx);
+  if (!soon) {
+    soon = collectionAfterRemovals(ctx);
+    soonPerDaemon.set(ctx, soon);
+  }
+  soon();
+}
+
 function collectionAfterRemovals(ctx: DaemonContext): () => void {
   const content = contentServiceFor(ctx);
   let timer: NodeJS.Timeout | undefined;
@@ -38,9 +53,10 @@ const perDaemon = new WeakMap<DaemonContext, Map<string, SnapshotService>>();
 export function snapshottersFor(ctx: DaemonContext): Map<string, SnapshotService> {
   let all = perDaemon.get(ctx);
   if (!all) {
-    const collectSoon = collectionAfterRemovals(ctx);
     const make = (name: string, storage: SnapshotStorage) =>
-      new SnapshotService(ctx.store, ctx.events, ctx.namespaces, name, storage, collectSoon);
+      new SnapshotService(ctx.store, ctx.events, ctx.namespaces, name, storage, () =>
+        collectSnapshotsSoon(ctx),
+      );
     const root = ctx.config.root;
     const list = [make("native", new NativeStorage(join(root, NATIVE_PLUGIN_DIR)))];
     if (OverlayStorage.supported()) {
