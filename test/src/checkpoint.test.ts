@@ -34,9 +34,10 @@ import {
 
 /**
  * Checkpoint and restore end to end with CRIU ≥ 4: a busybox shell loop counts in memory and
- * writes the count to a file in its rootfs; after `tasks checkpoint --exit` and `tasks
- * restore` the count goes on from where it was, not from 1. Runs with the real runc shim and
- * real runc, with our shim and real runc, and with our shim and runc-ts.
+ * appends the count to a file in its rootfs; after `tasks checkpoint --exit` and `tasks
+ * restore` the count goes on from where it was, not from 1. Runs through containerd-ts with the
+ * real runc shim and real runc, with our shim and real runc, and with our shim and runc-ts; then
+ * runc-ts and the real runc on their own command lines.
  *
  * In CI (CI set) a missing or broken CRIU fails these tests; elsewhere they are skipped.
  */
