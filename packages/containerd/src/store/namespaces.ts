@@ -36,6 +36,9 @@ export class NamespaceTable {
       leases: db.prepare<[string], { n: number }>(
         "SELECT COUNT(*) AS n FROM leases WHERE namespace = ?",
       ),
+      snapshots: db.prepare<[string], { snapshotter: string; n: number }>(
+        "SELECT snapshotter, COUNT(*) AS n FROM snapshots WHERE namespace = ? GROUP BY snapshotter ORDER BY snapshotter",
+      ),
     };
   }
 
@@ -63,13 +66,17 @@ export class NamespaceTable {
   }
 
   /** What still lives in the namespace, by kind (containerd refuses to delete a non-empty one). */
-  contents(name: string): { images: number; blobs: number; containers: number; leases: number } {
+  contents(name: string): Record<string, number> {
     const count = (q: { get(name: string): { n: number } | undefined }) => q.get(name)!.n;
+    const snapshots = this.q.snapshots
+      .all(name)
+      .map((r) => [`snapshots on "${r.snapshotter}" snapshotter`, r.n] as const);
     return {
       images: count(this.q.images),
       blobs: count(this.q.blobs),
       containers: count(this.q.containers),
       leases: count(this.q.leases),
+      ...Object.fromEntries(snapshots),
     };
   }
 }

@@ -192,3 +192,11 @@ test("snapshots survive a reopened store with their directories", async (t) => {
   const [m] = await sn.prepare("ns", "k", "l1");
   assert.equal(readFileSync(join(m!.source, "a"), "utf8"), "1");
 });
+
+test("a namespace with snapshots is not deleted (containerd names the snapshotter)", async (t) => {
+  const { sn, namespaces } = fixture(t);
+  await sn.prepare("ns", "k");
+  assert.throws(() => namespaces.delete("ns"), kind(ErrorKind.FailedPrecondition));
+  sn.remove("ns", "k");
+  namespaces.delete("ns");
+});
