@@ -1,6 +1,13 @@
+import { join } from "node:path";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { EventsTtrpcServer, type EventForwarder } from "../ttrpc-events/index.js";
-import { TaskService, type ContainerLookup } from "../services/tasks/service.js";
+import type { DaemonContext } from "../context.js";
+import { contentServiceFor } from "../services/content/domain.js";
+import {
+  TaskService,
+  type CheckpointStorage,
+  type ContainerLookup,
+} from "../services/tasks/service.js";
 import { registerTasks } from "../services/tasks/grpc.js";
 import type { RuntimeEventSink } from "./events.js";
 import { RuntimeManager, type RuntimeLogger } from "./manager.js";
@@ -51,10 +58,22 @@ export function tasksRuntimeFor(ctx: TasksDaemonContext): TasksRuntime {
       log: loggerOf(ctx.log),
       debugShims: ctx.config.logLevel === "debug" || ctx.config.logLevel === "trace",
     });
-    rt = { manager, service: new TaskService(ctx.containers, manager) };
+    rt = { manager, service: new TaskService(ctx.containers, manager, checkpointStorageOf(ctx)) };
     runtimes.set(ctx, rt);
   }
   return rt;
+}
+
+/**
+ * Checkpoints without an image path go to the daemon's content store (a whole DaemonContext
+ * has one), through temp dirs in the state dir.
+ */
+function checkpointStorageOf(ctx: TasksDaemonContext): CheckpointStorage | undefined {
+  if (!("store" in ctx)) return undefined;
+  return {
+    content: () => contentServiceFor(ctx as unknown as DaemonContext),
+    scratch: join(ctx.config.state, "checkpoints"),
+  };
 }
 
 /** Service registration for src/server.ts. */

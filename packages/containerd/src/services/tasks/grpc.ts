@@ -1,6 +1,7 @@
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { Tasks } from "@containerd-ts/gen/containerd/services/tasks/v1/tasks_pb.js";
 import { requireNamespace } from "../../context.js";
+import { LEASE_HEADER } from "../content/grpc.js";
 import { TaskService } from "./service.js";
 
 /** Runs a handler with the call's namespace; the server's interceptor turns errors into codes. */
@@ -53,10 +54,14 @@ export function registerTasks(router: ConnectRouter, tasks: TaskService): void {
     listPids: (r, ctx) =>
       handle(ctx, async (ns) => ({ processes: await tasks.listPids(ns, r.containerId) })),
     checkpoint: (r, ctx) =>
-      handle(ctx, async (ns) => {
-        await tasks.checkpoint(ns, r);
-        return { descriptors: [] };
-      }),
+      handle(ctx, async (ns) => ({
+        // containerd writes the checkpoint's blobs under the caller's lease
+        descriptors: await tasks.checkpoint(
+          ns,
+          r,
+          ctx.requestHeader.get(LEASE_HEADER) || undefined,
+        ),
+      })),
     update: (r, ctx) =>
       handle(ctx, async (ns) => {
         await tasks.update(ns, r);

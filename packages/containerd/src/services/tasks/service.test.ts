@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { AnySchema, type Any } from "@bufbuild/protobuf/wkt";
 import { ContainerdError, ErrorKind, errAlreadyExists, errNotFound } from "@containerd-ts/errdefs";
 import {
@@ -21,7 +23,19 @@ import {
 import { Status } from "@containerd-ts/gen/containerd/v1/types/task_pb.js";
 import type { CreateTaskOptions, TaskExitInfo } from "../../runtime/manager.js";
 import { ZERO_TIME_SECONDS } from "../../runtime/events.js";
-import { TaskService, type TaskContainer, type TaskHandle, type TaskRuntime } from "./service.js";
+import { contentFixture } from "../content/test-support.js";
+import { sha256Digest } from "../content/digest.js";
+import { readTar } from "../diff/tar.js";
+import {
+  MEDIA_TYPE_CHECKPOINT,
+  MEDIA_TYPE_CHECKPOINT_CONFIG,
+  TaskService,
+  type CheckpointContent,
+  type CheckpointStorage,
+  type TaskContainer,
+  type TaskHandle,
+  type TaskRuntime,
+} from "./service.js";
 
 /** An in-memory task: records calls, answers from its fields. */
 class FakeTask implements TaskHandle {
@@ -68,8 +82,13 @@ class FakeTask implements TaskHandle {
   async resume() {
     this.status = Status.RUNNING;
   }
+  /** files a checkpoint writes into its image dir; an Error fails it after writing them */
+  dump: Record<string, string> = {};
+  dumpError: Error | undefined;
   async checkpoint(path: string) {
     this.calls.push(`checkpoint:${path}`);
+    for (const [name, data] of Object.entries(this.dump)) writeFileSync(join(path, name), data);
+    if (this.dumpError) throw this.dumpError;
   }
   async update() {}
   async stats(): Promise<Any | undefined> {
@@ -117,14 +136,18 @@ const specAny = create(AnySchema, {
   value: Buffer.from('{"ociVersion":"1.0.2"}'),
 });
 
-function setup() {
+function setup(checkpoints?: CheckpointStorage) {
   const containers = new Map<string, TaskContainer>([
     ["ns/c1", { id: "c1", runtime: { name: "io.containerd.runc.v2" }, spec: specAny }],
     ["ns/c2", { id: "c2", runtime: { name: "io.containerd.runc.v2" }, spec: specAny }],
     ["ns/nospec", { id: "nospec", runtime: { name: "io.containerd.runc.v2" } }],
   ]);
   const runtime = new FakeRuntime();
-  const svc = new TaskService({ get: (ns, id) => containers.get(`${ns}/${id}`) }, runtime);
+  const svc = new TaskService(
+    { get: (ns, id) => containers.get(`${ns}/${id}`) },
+    runtime,
+    checkpoints,
+  );
   return { svc, runtime };
 }
 
@@ -185,7 +208,7 @@ test("create: spec bytes, runtime name or runtime_path, restore path from runc o
         ),
       )
     ).kind,
-    ErrorKind.NotImplemented,
+    ErrorKind.Unknown,
   );
 });
 
@@ -290,4 +313,118 @@ test("checkpoint needs an image path in the runc options", async () => {
   assert.equal((await errorOf(svc.checkpoint("ns", req()))).kind, ErrorKind.NotImplemented);
   await svc.checkpoint("ns", req("/images/cp1"));
   assert.deepEqual(runtime.mustGet("ns", "c1").calls, ["checkpoint:/images/cp1"]);
+});
+
+/** A task service whose checkpoints go to a real content store in a temp dir. */
+function withContent(t: { after(fn: () => void | Promise<void>): void }) {
+  const fx = contentFixture(t);
+  fx.namespaces.create("ns");
+  const scratch = join(fx.dir, "scratch");
+  const { svc, runtime } = setup({ content: () => fx.content, scratch });
+  const leftovers = () => (existsSync(scratch) ? readdirSync(scratch) : []);
+  return { ...fx, svc, runtime, scratch, leftovers };
+}
+
+async function blobOf(content: CheckpointContent, digest: string) {
+  const parts: Uint8Array[] = [];
+  for await (const c of content.readRange("ns", digest, 0, 0).chunks) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+const checkpointReq = (id: string) => create(CheckpointTaskRequestSchema, { containerId: id });
+
+test("checkpoint without an image path: the CRIU tar and the spec Any in content, as containerd", async (t) => {
+  const { svc, runtime, content, leases, leftovers } = withContent(t);
+  await svc.create("ns", createReq("c1"));
+  runtime.mustGet("ns", "c1").dump = { "inventory.img": "inv", "pages-1.img": "pages" };
+  leases.create("ns", "l1");
+  const [criu, config, ...rest] = await svc.checkpoint("ns", checkpointReq("c1"), "l1");
+  assert.deepEqual(rest, []);
+  assert.equal(criu!.mediaType, MEDIA_TYPE_CHECKPOINT);
+  assert.equal(config!.mediaType, MEDIA_TYPE_CHECKPOINT_CONFIG);
+  assert.deepEqual(criu!.annotations, {});
+
+  const tar = await blobOf(content, criu!.digest!);
+  assert.equal(criu!.digest, sha256Digest(tar));
+  assert.equal(criu!.size, BigInt(tar.length));
+  const files: Record<string, string> = {};
+  for await (const e of readTar(
+    (async function* () {
+      yield tar;
+    })(),
+  )) {
+    const parts: Buffer[] = [];
+    for await (const b of e.body()) parts.push(b);
+    files[e.header.name] = Buffer.concat(parts).toString();
+  }
+  assert.deepEqual(files, { "inventory.img": "inv", "pages-1.img": "pages" });
+
+  const spec = await blobOf(content, config!.digest!);
+  assert.equal(config!.size, BigInt(spec.length));
+  const any = fromBinary(AnySchema, spec);
+  assert.equal(any.typeUrl, specAny.typeUrl);
+  assert.deepEqual(Buffer.from(any.value), Buffer.from(specAny.value));
+
+  // both blobs are the lease's; the image dir is gone
+  const held = leases.listResources("ns", "l1").map((r) => r.id);
+  assert.deepEqual(held.sort(), [criu!.digest, config!.digest].sort());
+  assert.deepEqual(leftovers(), []);
+});
+
+test("a failed checkpoint leaves no blob and no temp dir", async (t) => {
+  const { svc, runtime, content, leftovers } = withContent(t);
+  await svc.create("ns", createReq("c1"));
+  const task = runtime.mustGet("ns", "c1");
+  task.dump = { "inventory.img": "half" };
+  task.dumpError = errNotFound("criu failed");
+  await assert.rejects(svc.checkpoint("ns", checkpointReq("c1")));
+  assert.deepEqual(content.list("ns"), []);
+  assert.deepEqual(leftovers(), []);
+});
+
+test("create from a checkpoint descriptor: unpacked for the shim, removed after Start", async (t) => {
+  const { svc, runtime, leftovers } = withContent(t);
+  await svc.create("ns", createReq("c1"));
+  runtime.mustGet("ns", "c1").dump = { "inventory.img": "inv" };
+  const [criu] = await svc.checkpoint("ns", checkpointReq("c1"));
+  await svc.create("ns", createReq("c2", { checkpoint: criu }));
+  const dir = runtime.created[1]!.checkpoint!;
+  assert.ok(dir.length > 0);
+  assert.equal(readFileSync(join(dir, "inventory.img"), "utf8"), "inv");
+  await svc.start("ns", "c2", "");
+  assert.ok(!existsSync(dir), "the unpacked image outlived Start");
+  assert.deepEqual(leftovers(), []);
+});
+
+test("create from a missing checkpoint is NotFound; a foreign media type Unknown", async (t) => {
+  const { svc, runtime, leftovers } = withContent(t);
+  const missing = {
+    mediaType: MEDIA_TYPE_CHECKPOINT,
+    digest: sha256Digest("nothing"),
+    size: 7n,
+  };
+  const e = await errorOf(svc.create("ns", createReq("c1", { checkpoint: missing })));
+  assert.equal(e.kind, ErrorKind.NotFound);
+  const foreign = { ...missing, mediaType: "application/vnd.oci.image.layer.v1.tar" };
+  const u = await errorOf(svc.create("ns", createReq("c1", { checkpoint: foreign })));
+  assert.equal(u.kind, ErrorKind.Unknown);
+  assert.deepEqual(runtime.created, []);
+  assert.deepEqual(leftovers(), []);
+});
+
+test("a checkpoint tar escaping its dir is refused before the runtime sees it", async (t) => {
+  const { svc, runtime, content, leftovers } = withContent(t);
+  const { headerOf, tarEnd, tarHeader, tarPadding } = await import("../diff/tar.js");
+  const evil = Buffer.concat([
+    tarHeader(headerOf({ name: "../../evil", size: 1 })),
+    Buffer.from("x"),
+    tarPadding(1),
+    tarEnd(),
+  ]);
+  const blob = await content.putBlob("ns", "evil", evil);
+  const checkpoint = { mediaType: MEDIA_TYPE_CHECKPOINT, digest: blob.digest, size: 0n };
+  const e = await errorOf(svc.create("ns", createReq("c1", { checkpoint })));
+  assert.equal(e.kind, ErrorKind.InvalidArgument);
+  assert.deepEqual(runtime.created, []);
+  assert.deepEqual(leftovers(), []);
 });

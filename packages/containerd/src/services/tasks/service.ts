@@ -1,7 +1,8 @@
 import { existsSync, rmSync } from "node:fs";
-import { isAbsolute } from "node:path";
-import { create, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
-import { timestampNow, type Any } from "@bufbuild/protobuf/wkt";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { isAbsolute, join } from "node:path";
+import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { AnySchema, timestampNow, type Any } from "@bufbuild/protobuf/wkt";
 import {
   ContainerdError,
   ErrorKind,
@@ -16,6 +17,10 @@ import {
   CheckpointOptionsSchema,
   OptionsSchema,
 } from "@containerd-ts/gen/containerd/runc/v1/options_pb.js";
+import {
+  DescriptorSchema,
+  type Descriptor,
+} from "@containerd-ts/gen/containerd/types/descriptor_pb.js";
 import type {
   CheckpointTaskRequest,
   CreateTaskRequest,
@@ -32,6 +37,7 @@ import { parseFilters } from "../../filters/index.js";
 import { orZeroTime } from "../../runtime/events.js";
 import type { CreateTaskOptions, TaskExitInfo } from "../../runtime/manager.js";
 import type { ShimTask } from "../../runtime/shim-task.js";
+import { tarDirectory, untarDirectory } from "../diff/tar-directory.js";
 
 /** What the task service needs to know about a container (the metadata store's record). */
 export interface TaskContainer {
@@ -49,6 +55,39 @@ export interface ContainerLookup {
 }
 
 export type ProcessInit = MessageInitShape<typeof ProcessSchema>;
+export type DescriptorInit = MessageInitShape<typeof DescriptorSchema>;
+
+/** containerd's images.MediaTypeContainerd1Checkpoint: the CRIU image dir as a tar. */
+export const MEDIA_TYPE_CHECKPOINT =
+  "application/vnd.containerd.container.criu.checkpoint.criu.tar";
+/** containerd's images.MediaTypeContainerd1CheckpointConfig: the container's spec Any (proto). */
+export const MEDIA_TYPE_CHECKPOINT_CONFIG =
+  "application/vnd.containerd.container.checkpoint.config.v1+proto";
+
+/** What checkpoints need of the content store (the daemon's ContentService). */
+export interface CheckpointContent {
+  putBlob(
+    ns: string,
+    ref: string,
+    data: Uint8Array | AsyncIterable<Uint8Array>,
+    opts: { lease?: string },
+  ): Promise<{ digest: string; size: number }>;
+  /** NotFound when the namespace has no such blob */
+  readRange(
+    ns: string,
+    digest: string,
+    offset: number,
+    size: number,
+  ): { chunks: AsyncIterable<Uint8Array> };
+}
+
+/** Where checkpoints go without an image path: the content store, via temp dirs in `scratch`. */
+export interface CheckpointStorage {
+  /** resolved on first use (the daemon's content store is made lazily) */
+  content: () => CheckpointContent;
+  /** a directory (created if missing) for the CRIU image dirs on their way to/from content */
+  scratch: string;
+}
 
 /** What the service drives per task: a ShimTask in the daemon, a fake in unit tests. */
 export type TaskHandle = Pick<
@@ -104,9 +143,13 @@ function typeNameOf(any: Any): string {
  * the container, drives its shim through the runtime manager. Throws errdefs kinds only.
  */
 export class TaskService {
+  /** Image dirs unpacked from content for a created task, removed once its Start is done. */
+  private readonly restoreDirs = new Map<string, string>();
+
   constructor(
     private readonly containers: ContainerLookup,
     private readonly runtime: TaskRuntime,
+    private readonly checkpoints?: CheckpointStorage,
   ) {}
 
   private async container(ns: string, id: string): Promise<TaskContainer> {
@@ -124,13 +167,33 @@ export class TaskService {
 
   async create(ns: string, r: CreateTaskRequest): Promise<{ containerId: string; pid: number }> {
     const c = await this.container(ns, r.containerId);
-    if (r.checkpoint)
-      throw errNotImplemented("restoring a checkpoint from the content store is not supported");
     if (!c.spec) throw errInvalidArgument(`container ${c.id} has no spec`);
-    const restorePath = restorePathOf(r.options ?? c.runtime.options);
-    const { pid } = await this.runtime.create(ns, r.containerId, {
+    let restorePath = restorePathOf(r.options ?? c.runtime.options);
+    let unpacked: string | undefined;
+    if (restorePath === "" && r.checkpoint) {
+      unpacked = restorePath = await this.unpackCheckpoint(ns, r.checkpoint);
+    }
+    let created;
+    try {
+      created = await this.createTask(ns, r, c, c.spec, restorePath);
+    } catch (err) {
+      if (unpacked) await rm(unpacked, { recursive: true, force: true });
+      throw err;
+    }
+    if (unpacked) this.restoreDirs.set(`${ns}/${r.containerId}`, unpacked);
+    return { containerId: r.containerId, pid: created.pid };
+  }
+
+  private createTask(
+    ns: string,
+    r: CreateTaskRequest,
+    c: TaskContainer,
+    spec: Any,
+    restorePath: string,
+  ): Promise<{ pid: number }> {
+    return this.runtime.create(ns, r.containerId, {
       runtime: r.runtimePath !== "" ? r.runtimePath : c.runtime.name,
-      spec: c.spec.value,
+      spec: spec.value,
       runtimeOptions: c.runtime.options,
       taskOptions: r.options,
       rootfs: r.rootfs.map((m) => ({
@@ -145,12 +208,57 @@ export class TaskService {
       terminal: r.terminal,
       checkpoint: restorePath,
     });
-    return { containerId: r.containerId, pid };
+  }
+
+  /**
+   * containerd's Create with a checkpoint descriptor: the CRIU tar from the content store,
+   * unpacked into a temp dir the shim restores from (on Start).
+   */
+  private async unpackCheckpoint(ns: string, d: Descriptor): Promise<string> {
+    if (d.mediaType !== MEDIA_TYPE_CHECKPOINT) {
+      // containerd's plain fmt error: code Unknown
+      throw new ContainerdError(ErrorKind.Unknown, `unsupported checkpoint type "${d.mediaType}"`);
+    }
+    const storage = this.checkpointStorage();
+    const { chunks } = storage.content().readRange(ns, d.digest, 0, 0);
+    const dir = await this.scratchDir(storage, "ctrd-checkpoint-");
+    try {
+      await untarDirectory(chunks, dir);
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    return dir;
+  }
+
+  private checkpointStorage(): CheckpointStorage {
+    if (!this.checkpoints) {
+      throw errNotImplemented("checkpoints in the content store need a content store");
+    }
+    return this.checkpoints;
+  }
+
+  private async scratchDir(storage: CheckpointStorage, prefix: string): Promise<string> {
+    await mkdir(storage.scratch, { recursive: true, mode: 0o711 });
+    return mkdtemp(join(storage.scratch, prefix));
+  }
+
+  private async dropRestoreDir(key: string): Promise<void> {
+    const dir = this.restoreDirs.get(key);
+    if (dir === undefined) return;
+    this.restoreDirs.delete(key);
+    await rm(dir, { recursive: true, force: true });
   }
 
   async start(ns: string, id: string, execId: string): Promise<number> {
     const t = await this.task(ns, id);
-    return t.start(execId);
+    if (execId !== "") return t.start(execId);
+    // the shims restore from the image dir during Start: it may go once Start is over
+    try {
+      return await t.start(execId);
+    } finally {
+      await this.dropRestoreDir(`${ns}/${id}`);
+    }
   }
 
   async delete(ns: string, id: string): Promise<TaskExitInfo> {
@@ -169,7 +277,9 @@ export class TaskService {
         `task must be stopped before deletion: ${STATUS_NAMES[state.status]}: failed precondition`,
       );
     }
-    return this.runtime.delete(ns, id);
+    const exit = await this.runtime.delete(ns, id);
+    await this.dropRestoreDir(`${ns}/${id}`);
+    return exit;
   }
 
   async deleteProcess(
@@ -251,25 +361,49 @@ export class TaskService {
   }
 
   /**
-   * Checkpoint to the image path given in the runc CheckpointOptions. Writing a checkpoint
-   * into the content store (no image path) needs a content service this daemon lacks. A failed
-   * checkpoint leaves no image dir where there was none (runc creates it before CRIU runs).
+   * Checkpoint to the image path given in the runc CheckpointOptions (no descriptors), or, like
+   * containerd without one, into a temp dir whose tar goes to the content store with the
+   * container's spec, under the caller's lease: the descriptors of both. A failed checkpoint
+   * leaves no image dir where there was none (runc creates it before CRIU runs).
    */
-  async checkpoint(ns: string, r: CheckpointTaskRequest): Promise<void> {
-    const t = await this.task(ns, r.containerId);
+  async checkpoint(
+    ns: string,
+    r: CheckpointTaskRequest,
+    lease?: string,
+  ): Promise<DescriptorInit[]> {
+    const c = await this.container(ns, r.containerId);
+    const t = this.runtime.mustGet(ns, r.containerId);
     const imagePath = checkpointPathOf(r.options);
-    if (!imagePath) {
-      throw errNotImplemented(
-        "checkpoint into the content store is not supported: set an image path",
-      );
+    if (imagePath) {
+      // a relative path is the shim's business (it resolves it from the bundle)
+      const ours = isAbsolute(imagePath) && !existsSync(imagePath);
+      try {
+        await t.checkpoint(imagePath, r.options);
+      } catch (err) {
+        if (ours) rmSync(imagePath, { recursive: true, force: true });
+        throw err;
+      }
+      return [];
     }
-    // a relative path is the shim's business (it resolves it from the bundle)
-    const ours = isAbsolute(imagePath) && !existsSync(imagePath);
+    const storage = this.checkpointStorage();
+    const dir = await this.scratchDir(storage, "ctd-checkpoint-");
     try {
-      await t.checkpoint(imagePath, r.options);
-    } catch (err) {
-      if (ours) rmSync(imagePath, { recursive: true, force: true });
-      throw err;
+      await t.checkpoint(dir, r.options);
+      const content = storage.content();
+      const put = async (
+        mediaType: string,
+        ref: string,
+        data: Parameters<typeof content.putBlob>[2],
+      ) => {
+        const blob = await content.putBlob(ns, ref, data, { lease });
+        return { mediaType, digest: blob.digest, size: BigInt(blob.size), annotations: {} };
+      };
+      const criu = await put(MEDIA_TYPE_CHECKPOINT, dir, tarDirectory(dir));
+      const spec = c.spec ? toBinary(AnySchema, create(AnySchema, c.spec)) : new Uint8Array();
+      const config = await put(MEDIA_TYPE_CHECKPOINT_CONFIG, join(dir, "spec"), spec);
+      return [criu, config];
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   }
 
