@@ -13,6 +13,8 @@ export async function runContainerTask(
   io: StdioChoice,
   /** Tasks/Create options (runc Options: a CRIU image to restore from) */
   options?: { typeUrl: string; value: Uint8Array },
+  /** Tasks/Create checkpoint: a CRIU tar in the content store to restore from */
+  checkpoint?: { mediaType: string; digest: string; size: bigint },
 ): Promise<number> {
   const { Tasks } = await import("@containerd-ts/gen/containerd/services/tasks/v1/tasks_pb.js");
   const tasks = client.service(Tasks);
@@ -28,6 +30,7 @@ export async function runContainerTask(
         stderr: fifos.stderr,
         terminal: io.tty,
         options,
+        checkpoint,
       },
       client.call(),
     );

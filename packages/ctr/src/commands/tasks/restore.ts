@@ -5,11 +5,17 @@ import { stdioFlags } from "../run.js";
 
 export default class TasksRestore extends CtrCommand {
   static override description =
-    "start the task of an existing container from a CRIU image written by `tasks checkpoint --image-path` (runc Options.criu_image_path); exits with its status unless -d";
+    "start the task of an existing container from a CRIU image: a directory written by `tasks checkpoint --image-path` (runc Options.criu_image_path), or a checkpoint image or CRIU tar digest in the content store (Tasks/Create checkpoint); exits with its status unless -d";
   static override hiddenAliases = aliasIds(TASKS, ["restore"]);
   static override flags = {
     ...stdioFlags,
-    "image-path": Flags.string({ required: true, description: "path to criu image files" }),
+    "image-path": Flags.string({
+      description: "path to criu image files",
+      exactlyOne: ["image-path", "checkpoint"],
+    }),
+    checkpoint: Flags.string({
+      description: "checkpoint image name (`tasks checkpoint` prints it) or CRIU tar digest",
+    }),
     "work-path": Flags.string({ description: "path to criu work files and logs" }),
   };
   static override args = {
@@ -17,6 +23,7 @@ export default class TasksRestore extends CtrCommand {
   };
   static override examples = [
     "<%= config.bin %> tasks restore -d --image-path /var/lib/ckpt/web1 web1",
+    "<%= config.bin %> tasks restore -d --checkpoint checkpoint/web1:2024-01-01T00-00-00 web1",
   ];
 
   async run(): Promise<void> {
@@ -29,6 +36,7 @@ export default class TasksRestore extends CtrCommand {
       { defaultFifoRoot },
       { RUNC_OPTIONS_TYPE_URL },
       { resolve },
+      { checkpointDescriptor },
       client,
     ] = await Promise.all([
       import("@containerd-ts/gen/containerd/services/containers/v1/containers_pb.js"),
@@ -38,6 +46,7 @@ export default class TasksRestore extends CtrCommand {
       import("../../stdio/fifo.js"),
       import("../../ops/containers.js"),
       import("node:path"),
+      import("../../ops/checkpoint-ref.js"),
       this.client(),
     ]);
     const { container } = await client.service(Containers).get({ id: args.id }, client.call());
@@ -47,7 +56,10 @@ export default class TasksRestore extends CtrCommand {
       own && own.typeUrl.endsWith(RUNC_OPTIONS_TYPE_URL)
         ? fromBinary(OptionsSchema, own.value)
         : create(OptionsSchema);
-    options.criuImagePath = resolve(flags["image-path"]);
+    if (flags["image-path"]) options.criuImagePath = resolve(flags["image-path"]);
+    const checkpoint = flags.checkpoint
+      ? await checkpointDescriptor(client, flags.checkpoint)
+      : undefined;
     if (flags["work-path"]) options.criuWorkPath = resolve(flags["work-path"]);
     const status = await runContainerTask(
       client,
@@ -59,6 +71,7 @@ export default class TasksRestore extends CtrCommand {
         fifoRoot: flags["fifo-dir"] ?? defaultFifoRoot(),
       },
       { typeUrl: RUNC_OPTIONS_TYPE_URL, value: toBinary(OptionsSchema, options) },
+      checkpoint,
     );
     process.exitCode = status === 0 ? 0 : status & 0xff || 1;
   }

@@ -1,0 +1,186 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CTR_TS, eventually, runProcess, type RunResult } from "./ctr-harness.js";
+import {
+  Daemon,
+  hasCtr,
+  hasRuncShim,
+  hasTsShim,
+  isRoot,
+  makeRootfs,
+  pidsMentioning,
+  teardown,
+  tempDir,
+} from "./tasks-support.js";
+
+/**
+ * Checkpoints into containerd-ts's content store, as containerd 1.6 keeps them: the real
+ * `ctr tasks checkpoint ID` (no --image-path) gets the CRIU tar and the spec back as
+ * descriptors, builds a checkpoint image of them and prints its name; `ctr-ts tasks restore
+ * --checkpoint NAME` restores from that image through Tasks/Create's checkpoint descriptor, and
+ * the restored shell loop counts on from its memory. With the real runc shim and runc, and with
+ * our shim and runc-ts. Needs CRIU >= 4: in CI (CI set) its absence fails, elsewhere skips.
+ */
+
+const CRIU_TAR = "application/vnd.containerd.container.criu.checkpoint.criu.tar";
+const CONFIG = "application/vnd.containerd.container.checkpoint.config.v1+proto";
+
+const criu = spawnSync("criu", ["--version"], { encoding: "utf8" });
+const criuMajor = Number(/Version: (\d+)\./.exec(criu.stdout ?? "")?.[1] ?? 0);
+const criuOk = criuMajor >= 4 && spawnSync("criu", ["check"]).status === 0;
+const inCI = Boolean(process.env.CI);
+const missing = !isRoot ? "needs root" : !criuOk && !inCI ? "needs criu >= 4 (criu check)" : "";
+
+/** Appends a count kept only in the shell's memory (write-only append: CRIU accepts it). */
+const COUNTER = "n=0\nwhile :; do n=$((n+1)); echo $n >> /n-$1; sleep 0.1; done\n";
+
+/** The counts the loop of `id` appended, in order. */
+function counts(rootfs: string, id: string): number[] {
+  const file = join(rootfs, `n-${id}`);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8").split("\n").filter(Boolean).map(Number);
+}
+const lastCount = (rootfs: string, id: string) => counts(rootfs, id).at(-1) ?? 0;
+
+const VARIANTS = [
+  { title: "the runc shim and runc", runtime: "io.containerd.runc.v2", available: hasRuncShim },
+  { title: "our shim and runc-ts", runtime: "io.containerd.ts.v2", available: hasTsShim },
+];
+
+for (const v of VARIANTS) {
+  const skip = missing || (!v.available ? `needs ${v.runtime}` : !hasCtr ? "needs ctr" : false);
+  describe(`checkpoint into the content store with ${v.title}`, { skip }, () => {
+    const ns = `ckcs-${v.runtime.split(".")[2]}-${process.pid}`;
+    let dir = "";
+    let rootfs = "";
+    let daemon: Daemon;
+    const ctrTsMay = (args: string[]): Promise<RunResult> =>
+      runProcess(process.execPath, [CTR_TS, "-a", daemon.address, "-n", ns, ...args]);
+    const ctrTs = async (args: string[]): Promise<RunResult> => {
+      const r = await ctrTsMay(args);
+      assert.equal(r.code, 0, `ctr-ts ${args.join(" ")}: ${r.stderr}${r.stdout}`);
+      return r;
+    };
+    const ctr = async (args: string[]): Promise<RunResult> => {
+      const r = await daemon.ctr(args, { ns });
+      assert.equal(r.code, 0, `ctr ${args.join(" ")}: ${r.stderr}${r.stdout}`);
+      return r;
+    };
+    const status = async (id: string) =>
+      (await ctrTs(["tasks", "ls"])).stdout
+        .split("\n")
+        .find((l) => l.startsWith(`${id} `))
+        ?.trim()
+        .split(/\s+/)[2];
+    const killAndRemoveTask = async (id: string) => {
+      await ctrTs(["tasks", "kill", "-s", "SIGKILL", id]);
+      for (let i = 0; i < 200 && (await status(id)) !== "STOPPED"; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      await ctrTs(["tasks", "rm", id]);
+    };
+    const createContainer = (id: string, ...cmd: string[]) =>
+      ctrTs(["containers", "create", "--runtime", v.runtime, "--rootfs", rootfs, id, ...cmd]);
+    /** The daemon's temp dirs for CRIU images on their way to and from content. */
+    const scratch = () => {
+      const d = join(daemon.state, "checkpoints");
+      return existsSync(d) ? readdirSync(d) : [];
+    };
+
+    before(async () => {
+      assert.ok(criuOk, "criu >= 4 with a passing `criu check` is required (CI)");
+      dir = tempDir("ctd-ts-ckcs-");
+      rootfs = makeRootfs(dir);
+      writeFileSync(join(rootfs, "counter.sh"), COUNTER);
+      daemon = new Daemon(dir);
+      await daemon.start();
+    });
+    after(async () => {
+      await teardown(daemon, dir, ns);
+    });
+
+    test("ctr tasks checkpoint makes an image; ctr-ts tasks restore --checkpoint counts on", async () => {
+      const id = "k1";
+      await createContainer(id, "/bin/sh", "/counter.sh", id);
+      await ctrTs(["tasks", "start", "-d", id]);
+      await eventually(() => lastCount(rootfs, id) >= 3, "the loop to count");
+      const before = lastCount(rootfs, id);
+
+      const name = (await ctr(["tasks", "checkpoint", id])).stdout.trim();
+      assert.match(
+        name,
+        new RegExp(`^containerd.io/checkpoint/${id}:`),
+        "ctr prints the checkpoint image",
+      );
+      assert.equal(await status(id), "RUNNING", "the task goes on after the checkpoint");
+      assert.deepEqual(scratch(), [], "the image dir outlived the checkpoint");
+
+      // the image: an index of the CRIU tar and the spec, both in the content store
+      const images = (await ctr(["images", "ls"])).stdout;
+      assert.ok(
+        images.split("\n").some((l) => l.startsWith(`${name} `)),
+        images,
+      );
+      const indexDigest = /sha256:[0-9a-f]{64}/.exec(
+        images.split("\n").find((l) => l.startsWith(`${name} `))!,
+      )![0];
+      const index = JSON.parse((await ctr(["content", "get", indexDigest])).stdout) as {
+        manifests: Array<{ mediaType: string; digest: string; size: number }>;
+      };
+      const tar = index.manifests.find((m) => m.mediaType === CRIU_TAR);
+      assert.ok(tar, JSON.stringify(index));
+      assert.ok(
+        index.manifests.some((m) => m.mediaType === CONFIG),
+        JSON.stringify(index),
+      );
+      const blobs = (await ctr(["content", "ls", "-q"])).stdout;
+      assert.ok(blobs.includes(tar.digest), `content ls lacks the CRIU tar ${tar.digest}`);
+      const inventory = (await ctr(["content", "get", tar.digest])).stdout;
+      assert.ok(inventory.includes("inventory.img"), "the tar holds CRIU's inventory");
+
+      // the running loop dies; its file forgets the counts; only the image remembers
+      await killAndRemoveTask(id);
+      writeFileSync(join(rootfs, `n-${id}`), "");
+      await ctrTs(["tasks", "restore", "-d", "--checkpoint", name, id]);
+      assert.equal(await status(id), "RUNNING");
+      await eventually(() => counts(rootfs, id).length > 0, "the restored loop to count");
+      const first = counts(rootfs, id)[0]!;
+      assert.ok(first > before, `restored count ${first} does not go on from ${before}`);
+      assert.deepEqual(scratch(), [], "the unpacked image outlived Start");
+
+      // the same through the tar's digest
+      await killAndRemoveTask(id);
+      writeFileSync(join(rootfs, `n-${id}`), "");
+      await ctrTs(["tasks", "restore", "-d", "--checkpoint", tar.digest, id]);
+      await eventually(() => counts(rootfs, id).length > 0, "the restored loop to count");
+      assert.ok(counts(rootfs, id)[0]! > before);
+
+      await killAndRemoveTask(id);
+      await ctrTs(["containers", "rm", id]);
+      assert.deepEqual(
+        pidsMentioning("criu").filter((p) => {
+          try {
+            return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(dir);
+          } catch {
+            return false;
+          }
+        }),
+        [],
+      );
+    });
+
+    test("restoring from a checkpoint the store lacks fails NotFound, nothing left", async () => {
+      const id = "k2";
+      await createContainer(id, "/bin/true");
+      const zero = `sha256:${"0".repeat(64)}`;
+      const r = await ctrTsMay(["tasks", "restore", "-d", "--checkpoint", zero, id]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /not found/);
+      assert.equal(await status(id), undefined, "no task was created");
+      assert.deepEqual(scratch(), []);
+      await ctrTs(["containers", "rm", id]);
+    });
+  });
+}
