@@ -62,12 +62,9 @@ const KNOWN_DIFFERENCES: Record<string, string> = {
     "Unavailable (its dead-shim cleanup keys on that kind)",
   "gRPC Tasks/Update bad resources": "the same closed shim connection: Unknown vs Unavailable",
   "gRPC Tasks/Checkpoint":
-    "containerd checkpoints into a temp dir, then writes the image into its content store; " +
-    "containerd-ts's Tasks/Checkpoint does not write into its content store yet and answers " +
-    "Unimplemented unless the runc options name an image path",
-  "gRPC Namespaces/Delete non-empty":
-    "follows from gRPC Tasks/Checkpoint: containerd's checkpoint left its blobs in the task " +
-    "namespace, so containerd lists `blobs, containers`, containerd-ts `containers`",
+    "both write the CRIU tar and the spec into the content store and answer the same two " +
+    "descriptors (media types, empty annotations); their digests and sizes differ by nature " +
+    "(two CRIU dumps, and specs naming each side's paths)",
   "gRPC Events/Publish without event":
     "containerd 1.6.20 dereferences the missing event and the connection drops (the daemon " +
     "dies); containerd-ts answers InvalidArgument `event must be set`",
