@@ -1,9 +1,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CTR_TS, eventually, runProcess, type RunResult } from "./ctr-harness.js";
+import { buildImage, ociArchive } from "./image-archive.js";
 import {
   Daemon,
   hasCtr,
@@ -169,6 +170,39 @@ for (const v of VARIANTS) {
         }),
         [],
       );
+    });
+
+    test("ctr containers checkpoint --task, then ctr containers restore --live", async () => {
+      const id = "k3";
+      const image = `docker.io/library/ckcs-${v.runtime.split(".")[2]}:1`;
+      const img = buildImage(join(dir, "image"), ["sh", "sleep", "echo"]);
+      await ctr(["images", "import", ociArchive(join(dir, "image"), img, image)]);
+      // counted into a bind mount: a restore from the image (without --rw) gets a fresh
+      // snapshot, but CRIU wants the file the loop may have open where it was
+      const data = join(dir, `data-${id}`);
+      mkdirSync(data);
+      writeFileSync(join(data, "counter.sh"), COUNTER.replace("/n-", "/data/n-"));
+      const mount = `type=bind,src=${data},dst=/data,options=rbind:rw`;
+      const counter = ["/bin/sh", "/data/counter.sh", id];
+      await ctr(["run", "-d", "--runtime", v.runtime, "--mount", mount, image, id, ...counter]);
+      await eventually(() => lastCount(data, id) >= 3, "the loop to count");
+      const before = lastCount(data, id);
+
+      const ref = `ckcs/${id}:1`;
+      await ctr(["containers", "checkpoint", "--task", id, ref]);
+      assert.equal(await status(id), "RUNNING");
+      await killAndRemoveTask(id);
+      await ctr(["containers", "rm", id]);
+      writeFileSync(join(data, `n-${id}`), "");
+
+      await ctr(["containers", "restore", "--live", id, ref]);
+      assert.equal(await status(id), "RUNNING");
+      await eventually(() => counts(data, id).length > 0, "the restored loop to count");
+      const first = counts(data, id)[0]!;
+      assert.ok(first > before, `restored count ${first} does not go on from ${before}`);
+      assert.deepEqual(scratch(), [], "the unpacked image outlived Start");
+      await killAndRemoveTask(id);
+      await ctr(["containers", "rm", id]);
     });
 
     test("restoring from a checkpoint the store lacks fails NotFound, nothing left", async () => {
