@@ -255,3 +255,27 @@ test("Diff then Apply on the lower copy reproduces the upper tree", async (t) =>
     kind(ErrorKind.NotImplemented),
   );
 });
+
+test("Diff under a lease keeps its layer through a collection; without one it is collected", async (t) => {
+  const { content, leases, dir } = contentFixture(t);
+  const lower = join(dir, "lower");
+  const upper = join(dir, "upper");
+  mkdirSync(lower);
+  mkdirSync(upper);
+  const bind = (source: string) => [{ type: "bind", source, options: ["rbind", "ro"] }];
+  const diff = new DiffService(content, async () => noDevices);
+
+  writeFileSync(join(upper, "leased"), "kept");
+  leases.create("ns", "checkpoint-lease");
+  const leased = await diff.diff("ns", bind(lower), bind(upper), { lease: "checkpoint-lease" });
+  writeFileSync(join(upper, "unleased"), "dropped");
+  const unleased = await diff.diff("ns", bind(lower), bind(upper));
+
+  content.collectGarbage();
+  assert.equal(content.info("ns", leased.digest).digest, leased.digest);
+  assert.throws(() => content.info("ns", unleased.digest), kind(ErrorKind.NotFound));
+  await assert.rejects(
+    diff.diff("ns", bind(lower), bind(upper), { lease: "no-such-lease" }),
+    kind(ErrorKind.NotFound),
+  );
+});

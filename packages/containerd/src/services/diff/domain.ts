@@ -108,12 +108,22 @@ export class DiffService {
     };
   }
 
-  /** Writes the changes from `lower` to `upper` to the content store as a layer. */
+  /**
+   * Writes the changes from `lower` to `upper` to the content store as a layer; under
+   * `lease` (the call's containerd-lease) the blob outlives garbage collection until the
+   * client references it, as containerd's differ writes under the context's lease.
+   */
   async diff(
     ns: string,
     lower: readonly MountSpec[],
     upper: readonly MountSpec[],
-    opts: { mediaType?: string; ref?: string; labels?: Labels; sourceDateEpoch?: number } = {},
+    opts: {
+      mediaType?: string;
+      ref?: string;
+      labels?: Labels;
+      sourceDateEpoch?: number;
+      lease?: string;
+    } = {},
   ): Promise<Descriptor> {
     const mediaType = opts.mediaType || MEDIA_TYPE_LAYER_GZIP;
     if (mediaType !== MEDIA_TYPE_LAYER && mediaType !== MEDIA_TYPE_LAYER_GZIP) {
@@ -135,7 +145,7 @@ export class DiffService {
         const data = gzip
           ? (Readable.from(stream).pipe(createGzip()) as AsyncIterable<Buffer>)
           : stream;
-        const written = await this.content.putBlob(ns, ref, data, { labels });
+        const written = await this.content.putBlob(ns, ref, data, { labels, lease: opts.lease });
         if (!gzip || written.labels[UNCOMPRESSED_LABEL] === uncompressed) return written;
         // the blob was there already without the label: containerd adds it
         return this.content.update(

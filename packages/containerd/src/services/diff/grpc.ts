@@ -4,6 +4,7 @@ import { Diff } from "@containerd-ts/gen/containerd/services/diff/v1/diff_pb.js"
 import type { Mount } from "@containerd-ts/gen/containerd/types/mount_pb.js";
 import { requireNamespace, type DaemonContext } from "../../context.js";
 import { contentServiceFor } from "../content/domain.js";
+import { LEASE_HEADER } from "../content/grpc.js";
 import { addPlugins, hostPlatform } from "../introspection/domain.js";
 import type { MountSpec } from "../snapshots/storage.js";
 import { DiffService, type Descriptor } from "./domain.js";
@@ -49,6 +50,7 @@ export function registerDiffService(router: ConnectRouter, ctx: DaemonContext): 
         ref: req.ref,
         labels: req.labels,
         sourceDateEpoch: req.sourceDateEpoch && timestampMs(req.sourceDateEpoch) / 1000,
+        lease: call.requestHeader.get(LEASE_HEADER) || undefined,
       });
       return { diff: descriptorToProto(d) };
     },
