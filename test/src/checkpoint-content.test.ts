@@ -172,10 +172,10 @@ for (const v of VARIANTS) {
       );
     });
 
-    test("ctr containers checkpoint --task, then ctr containers restore --live", async () => {
+    test("ctr containers checkpoint --task --rw, then ctr containers restore --live --rw", async () => {
       const id = "k3";
       const image = `docker.io/library/ckcs-${v.runtime.split(".")[2]}:1`;
-      const img = buildImage(join(dir, "image"), ["sh", "sleep", "echo"]);
+      const img = buildImage(join(dir, "image"), ["sh", "sleep", "echo", "cat"]);
       await ctr(["images", "import", ociArchive(join(dir, "image"), img, image)]);
       // counted into a bind mount: a restore from the image (without --rw) gets a fresh
       // snapshot, but CRIU wants the file the loop may have open where it was
@@ -183,20 +183,28 @@ for (const v of VARIANTS) {
       mkdirSync(data);
       writeFileSync(join(data, "counter.sh"), COUNTER.replace("/n-", "/data/n-"));
       const mount = `type=bind,src=${data},dst=/data,options=rbind:rw`;
-      const counter = ["/bin/sh", "/data/counter.sh", id];
+      // the marker goes to the container's own rootfs: only the rw layer carries it over
+      const marker = `rw-layer-${id}`;
+      const counter = [
+        "/bin/sh",
+        "-c",
+        `echo ${marker} > /marker && exec /bin/sh /data/counter.sh ${id}`,
+      ];
       await ctr(["run", "-d", "--runtime", v.runtime, "--mount", mount, image, id, ...counter]);
       await eventually(() => lastCount(data, id) >= 3, "the loop to count");
       const before = lastCount(data, id);
 
       const ref = `ckcs/${id}:1`;
-      await ctr(["containers", "checkpoint", "--task", id, ref]);
+      await ctr(["containers", "checkpoint", "--task", "--rw", id, ref]);
       assert.equal(await status(id), "RUNNING");
       await killAndRemoveTask(id);
       await ctr(["containers", "rm", id]);
       writeFileSync(join(data, `n-${id}`), "");
 
-      await ctr(["containers", "restore", "--live", id, ref]);
+      await ctr(["containers", "restore", "--live", "--rw", id, ref]);
       assert.equal(await status(id), "RUNNING");
+      const cat = await ctr(["tasks", "exec", "--exec-id", "marker", id, "/bin/cat", "/marker"]);
+      assert.equal(cat.stdout.trim(), marker, "the rw layer's file is back in the new rootfs");
       await eventually(() => counts(data, id).length > 0, "the restored loop to count");
       const first = counts(data, id)[0]!;
       assert.ok(first > before, `restored count ${first} does not go on from ${before}`);
