@@ -22,12 +22,17 @@ import {
  * `ctr tasks checkpoint ID` (no --image-path) gets the CRIU tar and the spec back as
  * descriptors, builds a checkpoint image of them and prints its name; `ctr-ts tasks restore
  * --checkpoint NAME` restores from that image through Tasks/Create's checkpoint descriptor, and
- * the restored shell loop counts on from its memory. With the real runc shim and runc, and with
- * our shim and runc-ts. Needs CRIU >= 4: in CI (CI set) its absence fails, elsewhere skips.
+ * the restored shell loop counts on from its memory. `ctr-ts tasks checkpoint ID` makes the same
+ * image as the real ctr (index, labels, image, rw layer); `ctr containers checkpoint --rw` and
+ * `restore --rw` carry the rootfs changes. With the real runc shim and runc, and with our shim
+ * and runc-ts. Needs CRIU >= 4: in CI (CI set) its absence fails, elsewhere skips.
  */
 
 const CRIU_TAR = "application/vnd.containerd.container.criu.checkpoint.criu.tar";
 const CONFIG = "application/vnd.containerd.container.checkpoint.config.v1+proto";
+const LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip";
+/** The date in containerd's checkpoint image names: MM-DD-YYYY-HH:MM:SS. */
+const CHECKPOINT_DATE = "\\d\\d-\\d\\d-\\d{4}-\\d\\d:\\d\\d:\\d\\d";
 
 const criu = spawnSync("criu", ["--version"], { encoding: "utf8" });
 const criuMajor = Number(/Version: (\d+)\./.exec(criu.stdout ?? "")?.[1] ?? 0);
@@ -90,6 +95,73 @@ for (const v of VARIANTS) {
       return existsSync(d) ? readdirSync(d) : [];
     };
 
+    /** Starts the counting loop in container `id` of the shared rootfs; its count so far. */
+    const startCounter = async (id: string) => {
+      await createContainer(id, "/bin/sh", "/counter.sh", id);
+      await ctrTs(["tasks", "start", "-d", id]);
+      await eventually(() => lastCount(rootfs, id) >= 3, "the loop to count");
+      return lastCount(rootfs, id);
+    };
+    /** The loop dies, its file forgets; restored from `checkpoint` it counts on from memory. */
+    const restoreCounter = async (id: string, checkpoint: string, before: number) => {
+      await killAndRemoveTask(id);
+      writeFileSync(join(rootfs, `n-${id}`), "");
+      await ctrTs(["tasks", "restore", "-d", "--checkpoint", checkpoint, id]);
+      assert.equal(await status(id), "RUNNING");
+      await eventually(() => counts(rootfs, id).length > 0, "the restored loop to count");
+      const first = counts(rootfs, id)[0]!;
+      assert.ok(first > before, `restored count ${first} does not go on from ${before}`);
+    };
+    /**
+     * A checkpoint image as `ctr images ls` and `ctr content` show it, digests left out; every
+     * blob its index names is in the store (the lease kept them until the image held them).
+     */
+    const checkpointImage = async (name: string) => {
+      const images = (await ctr(["images", "ls"])).stdout.split("\n");
+      const row = images
+        .find((l) => l.startsWith(`${name} `))
+        ?.trim()
+        .split(/\s+/);
+      assert.ok(row, `ctr images ls lacks ${name}`);
+      const [, type, digest = ""] = row;
+      const index = JSON.parse((await ctr(["content", "get", digest])).stdout) as {
+        schemaVersion: number;
+        manifests: Array<{
+          mediaType: string;
+          digest: string;
+          annotations?: object;
+          platform?: object;
+        }>;
+        annotations?: Record<string, string>;
+      };
+      const content = (await ctr(["content", "ls"])).stdout.split("\n").map((l) => l.trim());
+      for (const m of index.manifests) {
+        assert.ok(
+          content.some((l) => l.startsWith(m.digest)),
+          `content ls lacks ${m.mediaType}`,
+        );
+      }
+      const labelKeys = (
+        content
+          .find((l) => l.startsWith(digest))
+          ?.split(/\s+/)
+          .at(-1) ?? ""
+      )
+        .split(",")
+        .map((l) => l.split("=")[0])
+        .sort();
+      return {
+        type,
+        imageLabels: row.at(-1),
+        schemaVersion: index.schemaVersion,
+        annotations: index.annotations,
+        manifests: index.manifests
+          .map((m) => JSON.stringify({ t: m.mediaType, a: m.annotations, p: m.platform }))
+          .sort(),
+        labelKeys,
+      };
+    };
+
     before(async () => {
       assert.ok(criuOk, "criu >= 4 with a passing `criu check` is required (CI)");
       dir = tempDir("ctd-ts-ckcs-");
@@ -104,10 +176,7 @@ for (const v of VARIANTS) {
 
     test("ctr tasks checkpoint makes an image; ctr-ts tasks restore --checkpoint counts on", async () => {
       const id = "k1";
-      await createContainer(id, "/bin/sh", "/counter.sh", id);
-      await ctrTs(["tasks", "start", "-d", id]);
-      await eventually(() => lastCount(rootfs, id) >= 3, "the loop to count");
-      const before = lastCount(rootfs, id);
+      const before = await startCounter(id);
 
       const name = (await ctr(["tasks", "checkpoint", id])).stdout.trim();
       assert.match(
@@ -142,21 +211,11 @@ for (const v of VARIANTS) {
       assert.ok(inventory.includes("inventory.img"), "the tar holds CRIU's inventory");
 
       // the running loop dies; its file forgets the counts; only the image remembers
-      await killAndRemoveTask(id);
-      writeFileSync(join(rootfs, `n-${id}`), "");
-      await ctrTs(["tasks", "restore", "-d", "--checkpoint", name, id]);
-      assert.equal(await status(id), "RUNNING");
-      await eventually(() => counts(rootfs, id).length > 0, "the restored loop to count");
-      const first = counts(rootfs, id)[0]!;
-      assert.ok(first > before, `restored count ${first} does not go on from ${before}`);
+      await restoreCounter(id, name, before);
       assert.deepEqual(scratch(), [], "the unpacked image outlived Start");
 
       // the same through the tar's digest
-      await killAndRemoveTask(id);
-      writeFileSync(join(rootfs, `n-${id}`), "");
-      await ctrTs(["tasks", "restore", "-d", "--checkpoint", tar.digest, id]);
-      await eventually(() => counts(rootfs, id).length > 0, "the restored loop to count");
-      assert.ok(counts(rootfs, id)[0]! > before);
+      await restoreCounter(id, tar.digest, before);
 
       await killAndRemoveTask(id);
       await ctrTs(["containers", "rm", id]);
@@ -209,6 +268,60 @@ for (const v of VARIANTS) {
       const first = counts(data, id)[0]!;
       assert.ok(first > before, `restored count ${first} does not go on from ${before}`);
       assert.deepEqual(scratch(), [], "the unpacked image outlived Start");
+      await killAndRemoveTask(id);
+      await ctr(["containers", "rm", id]);
+    });
+
+    test("ctr-ts tasks checkpoint makes an image ctr lists; ctr-ts tasks restore --checkpoint counts on", async () => {
+      const id = "k4";
+      const before = await startCounter(id);
+
+      const name = (await ctrTs(["tasks", "checkpoint", id])).stdout.trim();
+      assert.match(name, new RegExp(`^containerd.io/checkpoint/${id}:${CHECKPOINT_DATE}$`));
+      assert.equal(await status(id), "RUNNING", "the task goes on after the checkpoint");
+      const ours = await checkpointImage(name);
+      assert.equal(ours.manifests.length, 2, "the CRIU tar and the spec");
+      assert.equal(ours.imageLabels, "containerd.io/checkpoint=true");
+      assert.deepEqual(scratch(), []);
+
+      await restoreCounter(id, name, before);
+
+      // the real ctr's image of the same task has the same shape
+      await new Promise((r) => setTimeout(r, 1100)); // ctr names to the second: no clash
+      const theirs = await checkpointImage((await ctr(["tasks", "checkpoint", id])).stdout.trim());
+      assert.deepEqual(ours, theirs);
+      await killAndRemoveTask(id);
+      await ctrTs(["containers", "rm", id]);
+    });
+
+    test("ctr-ts tasks checkpoint of an image's container: image, rw layer, as ctr makes it", async () => {
+      const id = "k5";
+      const image = `docker.io/library/ckcs-ts-${v.runtime.split(".")[2]}:1`;
+      const img = buildImage(join(dir, "image-k5"), ["sh", "sleep"]);
+      await ctr(["images", "import", ociArchive(join(dir, "image-k5"), img, image)]);
+      await ctr([
+        "run",
+        "-d",
+        "--runtime",
+        v.runtime,
+        image,
+        id,
+        "/bin/sh",
+        "-c",
+        "echo rw > /rw; exec sleep 1000",
+      ]);
+      assert.equal(await status(id), "RUNNING");
+
+      const ours = await checkpointImage((await ctrTs(["tasks", "checkpoint", id])).stdout.trim());
+      await new Promise((r) => setTimeout(r, 1100)); // ctr names to the second: no clash
+      const theirs = await checkpointImage((await ctr(["tasks", "checkpoint", id])).stdout.trim());
+      assert.deepEqual(ours, theirs);
+      assert.equal(ours.annotations?.["image.name"], image);
+      assert.ok(
+        ours.manifests.some((m) => m.startsWith(`{"t":"${LAYER_GZIP}"`)),
+        "the rw layer",
+      );
+      assert.equal(await status(id), "RUNNING");
       await killAndRemoveTask(id);
       await ctr(["containers", "rm", id]);
     });
