@@ -21,9 +21,13 @@ export interface BusyboxImage {
 
 /**
  * Builds the image's blobs under `dir`: one layer with bin/busybox (and bin/<applet>
- * symlinks to it for each applet named).
+ * symlinks to it for each applet named), and `imageConfig` as the image config's process defaults.
  */
-export function buildImage(dir: string, applets: readonly string[] = []): BusyboxImage {
+export function buildImage(
+  dir: string,
+  applets: readonly string[] = [],
+  imageConfig: Record<string, unknown> = { Cmd: ["/bin/busybox", "sh"] },
+): BusyboxImage {
   const rootfs = join(dir, "rootfs");
   mkdirSync(join(rootfs, "bin"), { recursive: true });
   copyFileSync("/bin/busybox", join(rootfs, "bin", "busybox"));
@@ -36,7 +40,7 @@ export function buildImage(dir: string, applets: readonly string[] = []): Busybo
     JSON.stringify({
       architecture: "amd64",
       os: "linux",
-      config: { Cmd: ["/bin/busybox", "sh"] },
+      config: imageConfig,
       rootfs: { type: "layers", diff_ids: [`sha256:${sha256(layer)}`] },
     }),
   );

@@ -1,6 +1,7 @@
 import type { Container } from "@containerd-ts/gen/containerd/services/containers/v1/containers_pb.js";
 import type { ContainerdClient } from "../client/client.js";
 import { buildSpec, encodeSpec, SPEC_TYPE_URL, type OciMount } from "../spec/oci.js";
+import { prepareContainerSnapshot, type ContainerSnapshot } from "./container-snapshot.js";
 import { withLease } from "./lease.js";
 
 export const DEFAULT_RUNTIME = "io.containerd.runc.v2";
@@ -19,6 +20,12 @@ export interface NewContainer {
   terminal?: boolean;
   mounts?: OciMount[];
   readonlyRootfs?: boolean;
+  /** process user (default root) */
+  user?: { uid: number; gid: number };
+  /** spec annotations when they differ from the labels (an image's container) */
+  annotations?: Record<string, string>;
+  /** a snapshot to prepare as the rootfs (then `rootfs` is the bundle-relative "rootfs") */
+  snapshot?: ContainerSnapshot;
 }
 
 /** Containers/Create with ctr's default spec for a rootfs directory, inside a lease. */
@@ -39,7 +46,8 @@ export async function createContainer(
     env: c.env,
     cwd: c.cwd,
     terminal: c.terminal,
-    labels: c.labels,
+    labels: c.annotations ?? c.labels,
+    user: c.user,
     mounts: c.mounts,
     readonlyRootfs: c.readonlyRootfs,
   });
@@ -48,6 +56,7 @@ export async function createContainer(
     create(OptionsSchema, { binaryName: c.runcBinary ?? "" }),
   );
   return withLease(client, async (headers) => {
+    if (c.snapshot) await prepareContainerSnapshot(client, c.snapshot, headers);
     const res = await client.service(Containers).create(
       {
         container: {
@@ -58,6 +67,13 @@ export async function createContainer(
             options: { typeUrl: RUNC_OPTIONS_TYPE_URL, value: options },
           },
           spec: { typeUrl: SPEC_TYPE_URL, value: encodeSpec(spec) },
+          ...(c.snapshot
+            ? {
+                snapshotter: c.snapshot.snapshotter,
+                snapshotKey: c.snapshot.key,
+                image: c.snapshot.image,
+              }
+            : {}),
         },
       },
       client.call(headers),

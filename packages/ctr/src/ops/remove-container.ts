@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ContainerdClient } from "../client/client.js";
+import { removeContainerSnapshot } from "./container-snapshot.js";
 
 /** containerd.v1.types.Status values */
 const STOPPED = 3;
@@ -7,7 +8,8 @@ const CREATED = 1;
 
 /**
  * Deletes a container like ctr does: refuse when its task still runs, delete a stopped or
- * created task first, then the container. A daemon without a Tasks service holds no tasks.
+ * created task first, then its snapshot (ctr's WithSnapshotCleanup), then the container. A
+ * daemon without a Tasks service holds no tasks.
  */
 export async function removeContainer(client: ContainerdClient, id: string): Promise<void> {
   const [{ Containers }, { Tasks }] = await Promise.all([
@@ -16,7 +18,7 @@ export async function removeContainer(client: ContainerdClient, id: string): Pro
   ]);
   const containers = client.service(Containers);
   const tasks = client.service(Tasks);
-  await containers.get({ id }, client.call());
+  const { container } = await containers.get({ id }, client.call());
   const task = await tasks.get({ containerId: id }, client.call()).then(
     (r) => r.process,
     (err: unknown) => {
@@ -38,5 +40,6 @@ export async function removeContainer(client: ContainerdClient, id: string): Pro
     }
     await tasks.delete({ containerId: id }, client.call());
   }
+  if (container) await removeContainerSnapshot(client, container);
   await containers.delete({ id }, client.call());
 }

@@ -1,10 +1,12 @@
 import type { ContainerdClient } from "../client/client.js";
 import { removeFifoSet, type FifoSet } from "../stdio/fifo.js";
+import { containerRootfsMounts } from "./container-snapshot.js";
 import { finishStdio, prepareStdio, superviseProcess, type StdioChoice } from "./task-session.js";
 
 /**
  * Creates and starts the task of an existing container (`run`, `tasks start`): FIFOs opened
- * before Tasks/Create, Wait before Start, the task deleted after it exited (like ctr).
+ * before Tasks/Create, Wait before Start, the task deleted after it exited (like ctr). A
+ * container with a snapshot gets its mounts as the task's rootfs, as ctr's NewTask does.
  * Returns the exit status; 0 right after Start with `detach`.
  */
 export async function runContainerTask(
@@ -16,8 +18,13 @@ export async function runContainerTask(
   /** Tasks/Create checkpoint: a CRIU tar in the content store to restore from */
   checkpoint?: { mediaType: string; digest: string; size: bigint },
 ): Promise<number> {
-  const { Tasks } = await import("@containerd-ts/gen/containerd/services/tasks/v1/tasks_pb.js");
+  const [{ Tasks }, { Containers }] = await Promise.all([
+    import("@containerd-ts/gen/containerd/services/tasks/v1/tasks_pb.js"),
+    import("@containerd-ts/gen/containerd/services/containers/v1/containers_pb.js"),
+  ]);
   const tasks = client.service(Tasks);
+  const { container } = await client.service(Containers).get({ id }, client.call());
+  const rootfs = container ? await containerRootfsMounts(client, container) : [];
   const { fifos, attached } = prepareStdio(id, io);
   let created = false;
   let finished = false;
@@ -29,6 +36,7 @@ export async function runContainerTask(
         stdout: fifos.stdout,
         stderr: fifos.stderr,
         terminal: io.tty,
+        rootfs,
         options,
         checkpoint,
       },

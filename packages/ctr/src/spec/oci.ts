@@ -50,6 +50,8 @@ export interface SpecOptions {
   /** extra mounts, appended after the defaults */
   mounts?: OciMount[];
   readonlyRootfs?: boolean;
+  /** process user; root unless an image config names another */
+  user?: { uid: number; gid: number };
 }
 
 const DEFAULT_CAPABILITIES = [
@@ -167,7 +169,7 @@ export function buildSpec(opts: SpecOptions): OciSpec {
   if (opts.terminal) env = [...(env ?? []), "TERM=xterm"];
   const process: OciProcess = {
     ...(opts.terminal ? { terminal: true } : {}),
-    user: { uid: 0, gid: 0 },
+    user: opts.user ? { ...opts.user } : { uid: 0, gid: 0 },
     args: [...opts.args],
     ...(env ? { env } : {}),
     cwd: opts.cwd || "/",
