@@ -23,7 +23,7 @@ export default class TasksRestore extends CtrCommand {
   };
   static override examples = [
     "<%= config.bin %> tasks restore -d --image-path /var/lib/ckpt/web1 web1",
-    "<%= config.bin %> tasks restore -d --checkpoint checkpoint/web1:2024-01-01T00-00-00 web1",
+    "<%= config.bin %> tasks restore -d --checkpoint containerd.io/checkpoint/web1:01-31-2024-12:00:00 web1",
   ];
 
   async run(): Promise<void> {
