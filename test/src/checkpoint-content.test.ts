@@ -312,7 +312,8 @@ for (const v of VARIANTS) {
       ]);
       assert.equal(await status(id), "RUNNING");
 
-      const ours = await checkpointImage((await ctrTs(["tasks", "checkpoint", id])).stdout.trim());
+      const oursName = (await ctrTs(["tasks", "checkpoint", id])).stdout.trim();
+      const ours = await checkpointImage(oursName);
       await new Promise((r) => setTimeout(r, 1100)); // ctr names to the second: no clash
       const theirs = await checkpointImage((await ctr(["tasks", "checkpoint", id])).stdout.trim());
       assert.deepEqual(ours, theirs);
@@ -322,6 +323,25 @@ for (const v of VARIANTS) {
         "the rw layer",
       );
       assert.equal(await status(id), "RUNNING");
+      // ctr-ts restores it onto the container's snapshot: its mounts are the task's rootfs.
+      // Not yet with our shim: CRIU fails "Can't restore pipe size" on the stdio of a task
+      // the real ctr started
+      if (v.runtime === "io.containerd.runc.v2") {
+        await killAndRemoveTask(id);
+        await ctrTs(["tasks", "restore", "-d", "--checkpoint", oursName, id]);
+        assert.equal(await status(id), "RUNNING");
+        const rw = await ctrTs([
+          "tasks",
+          "exec",
+          "--exec-id",
+          "rw",
+          id,
+          "/bin/sh",
+          "-c",
+          "read l < /rw; echo $l",
+        ]);
+        assert.equal(rw.stdout, "rw\n");
+      }
       await killAndRemoveTask(id);
       await ctr(["containers", "rm", id]);
     });
