@@ -149,6 +149,28 @@ describeEachRuntime("ctr-ts runs images", "ctr-ts-images", (s) => {
     await assertNothingLeft();
   });
 
+  test("the spec's process and root are the real ctr's for the same image", async () => {
+    const spec = async (id: string) =>
+      (JSON.parse(await ok(s.ctr(["containers", "info", id]), "info")) as { Spec: unknown }).Spec;
+    const flags = ["--env", "A=1", "--cwd", "/bin"];
+    await ok(
+      ctrTs(["run", ...runtime, ...SN_FLAG, ...flags, IMAGE, "ctsi-ours", "/bin/echo"]),
+      "run",
+    );
+    await ok(
+      s.ctr(["containers", "create", ...SN_FLAG, ...flags, IMAGE, "ctsi-theirs", "/bin/echo"]),
+      "create",
+    );
+    const [ours, theirs] = [await spec("ctsi-ours"), await spec("ctsi-theirs")] as {
+      process: unknown;
+      root: unknown;
+    }[];
+    assert.deepEqual(ours!.process, theirs!.process);
+    assert.deepEqual(ours!.root, theirs!.root);
+    for (const id of ["ctsi-ours", "ctsi-theirs"]) await ok(ctrTs(["containers", "rm", id]), "rm");
+    await assertNothingLeft();
+  });
+
   test("a missing image and an image not unpacked are refused, nothing is created", async () => {
     const missing = await ctrTs([
       "run",

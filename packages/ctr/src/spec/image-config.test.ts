@@ -12,7 +12,7 @@ test("the image's Entrypoint+Cmd run when no command is given", () => {
   const p = processFromImageConfig({ Entrypoint: ["/bin/sh", "-c"], Cmd: ["echo hi"] }, []);
   assert.deepEqual(p.args, ["/bin/sh", "-c", "echo hi"]);
   assert.equal(p.cwd, "/");
-  assert.deepEqual(p.user, { uid: 0, gid: 0 });
+  assert.deepEqual(p.user, { uid: 0, gid: 0, additionalGids: [0] });
 });
 
 test("a given command replaces Entrypoint and Cmd, as ctr's WithProcessArgs does", () => {
@@ -33,7 +33,7 @@ test("env: the image's (else the default PATH), flags replace a key in place or 
 test("WorkingDir and a numeric User", () => {
   const p = processFromImageConfig({ Cmd: ["/a"], WorkingDir: "/srv", User: "1000:100" }, []);
   assert.equal(p.cwd, "/srv");
-  assert.deepEqual(p.user, { uid: 1000, gid: 100 });
+  assert.deepEqual(p.user, { uid: 1000, gid: 100, additionalGids: [100] });
   assert.deepEqual(parseNumericUser("42"), { uid: 42, gid: 0 });
   assert.deepEqual(parseNumericUser("root"), { uid: 0, gid: 0 });
   assert.throws(() => parseNumericUser("nobody"));

@@ -1,4 +1,4 @@
-import { mergeEnv } from "./oci.js";
+import { mergeEnv, type OciUser } from "./oci.js";
 
 /** The `config` object of an OCI/Docker image config blob: what a container process inherits. */
 export interface ImageConfig {
@@ -20,14 +20,15 @@ export interface ImageProcess {
   args: string[];
   env: string[];
   cwd: string;
-  user: { uid: number; gid: number };
+  user: OciUser;
 }
 
 /**
  * The process fields ctr 1.6 derives from an image config (oci.WithImageConfig followed by
  * ctr's own options): the image's Env (or the default PATH) with `env` K=V entries merged in,
  * Entrypoint+Cmd unless a command is given — a given command replaces both, as ctr's
- * WithProcessArgs runs after WithImageConfig — and WorkingDir (default `/`).
+ * WithProcessArgs runs after WithImageConfig — WorkingDir (default `/`) and the user, whose
+ * gid ctr always lists among the additional gids (the image's /etc/group is not read).
  */
 export function processFromImageConfig(
   config: ImageConfig,
@@ -38,11 +39,12 @@ export function processFromImageConfig(
   const args =
     command.length > 0 ? [...command] : [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
   if (args.length === 0) throw new Error("no command given and the image has no Cmd/Entrypoint");
+  const user = parseNumericUser(config.User ?? "");
   return {
     args,
     env: mergeEnv(base, env),
     cwd: config.WorkingDir || "/",
-    user: parseNumericUser(config.User ?? ""),
+    user: { ...user, additionalGids: [user.gid] },
   };
 }
 

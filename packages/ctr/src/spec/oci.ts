@@ -14,9 +14,15 @@ export interface OciMount {
   options?: string[];
 }
 
+export interface OciUser {
+  uid: number;
+  gid: number;
+  additionalGids?: number[];
+}
+
 export interface OciProcess {
   terminal?: boolean;
-  user: { uid: number; gid: number };
+  user: OciUser;
   args: string[];
   env?: string[];
   cwd: string;
@@ -51,7 +57,7 @@ export interface SpecOptions {
   mounts?: OciMount[];
   readonlyRootfs?: boolean;
   /** process user; root unless an image config names another */
-  user?: { uid: number; gid: number };
+  user?: OciUser;
 }
 
 const DEFAULT_CAPABILITIES = [
