@@ -5,7 +5,7 @@ import type { ChildProcess } from "node:child_process";
 import { errInvalidArgument, errNotImplemented } from "@containerd-ts/errdefs/errors.js";
 import { libc } from "@containerd-ts/sys/libc.js";
 import { buildInitPlan } from "../init/plan.js";
-import { validateSpec } from "../spec/config.js";
+import { validateSpec, type ContainerConfig } from "../spec/config.js";
 import type { LinuxSeccomp } from "../spec/types.js";
 import { loadCgroupManager, type Cgroups } from "./cgroup.js";
 import { spawnInit } from "./child.js";
@@ -75,6 +75,50 @@ export function readBundleConfig(bundle: string, id: string) {
  * the namespaces on the main thread, spawn the init, run createRuntime hooks when it asks,
  * and record state.json + the pid file once it is ready (blocked on the exec fifo).
  */
+/** The cgroup manager for a container's config (create and restore put the init there). */
+export function cgroupManagerFor(config: ContainerConfig, id: string): Promise<Cgroups> {
+  return loadCgroupManager({
+    cgroupsPath: config.cgroupsPath,
+    containerId: id,
+    resources: config.resources,
+    specDevicePaths: config.devices.map((d) => d.path),
+  });
+}
+
+/**
+ * Writes state.json (and --pid-file) for a new container init, or returns undefined when the
+ * init is already gone: what `create` and `restore` leave for every later command.
+ */
+export function recordInitState(
+  o: { root: string; pidFile?: string },
+  init: {
+    id: string;
+    pid: number;
+    bundle: string;
+    config: ContainerConfig;
+    cgroups: Cgroups;
+    cgroupPaths: Record<string, string>;
+  },
+): ContainerState | undefined {
+  const stat = procStat(init.pid);
+  if (!stat) return undefined;
+  const state: ContainerState = {
+    id: init.id,
+    initPid: init.pid,
+    initStartTime: stat.startTime,
+    bundle: init.bundle,
+    rootfs: init.config.rootfs,
+    created: rfc3339Nano(nowNs()),
+    config: init.config,
+    cgroupPaths: init.cgroupPaths,
+    cgroupVersion: init.cgroups.version,
+    namespacePaths: {},
+  };
+  saveState(o.root, state);
+  if (o.pidFile) writeAtomic(resolve(o.pidFile), String(init.pid));
+  return state;
+}
+
 export async function createContainer(o: CreateOptions): Promise<Created> {
   const id = checkId(o.id);
   const bundle = resolve(o.bundle);
@@ -131,12 +175,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     trace("create: init spawned");
     const pid = child.pid;
     if (pid === undefined) throw new Error("spawn init: no pid");
-    cgroups = await loadCgroupManager({
-      cgroupsPath: config.cgroupsPath,
-      containerId: id,
-      resources: config.resources,
-      specDevicePaths: config.devices.map((d) => d.path),
-    });
+    cgroups = await cgroupManagerFor(config, id);
     cgroups.create();
     trace("create: cgroup created");
     const cgroupPaths = cgroups.paths();
@@ -184,22 +223,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       }
     }
     init.close();
-    const stat = procStat(pid);
-    if (!stat) throw new Error("container init exited before it was ready");
-    const state: ContainerState = {
-      id,
-      initPid: pid,
-      initStartTime: stat.startTime,
-      bundle,
-      rootfs: config.rootfs,
-      created: rfc3339Nano(nowNs()),
-      config,
-      cgroupPaths,
-      cgroupVersion: cgroups.version,
-      namespacePaths: {},
-    };
-    saveState(o.root, state);
-    if (o.pidFile) writeAtomic(resolve(o.pidFile), String(pid));
+    const state = recordInitState(o, { id, pid, bundle, config, cgroups, cgroupPaths });
+    if (!state) throw new Error("container init exited before it was ready");
     return { state, child, cgroups, master: own?.receive() };
   } catch (e) {
     if (consoleFd !== undefined) closeSync(consoleFd);

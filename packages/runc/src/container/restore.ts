@@ -20,9 +20,9 @@ import {
 import { libc } from "@containerd-ts/sys/libc.js";
 import { secureJoin } from "../init/securejoin.js";
 import type { ContainerConfig } from "../spec/config.js";
-import { loadCgroupManager, type Cgroups } from "./cgroup.js";
+import type { Cgroups } from "./cgroup.js";
 import { forwardSignals } from "./child.js";
-import { readBundleConfig } from "./create.js";
+import { cgroupManagerFor, readBundleConfig, recordInitState } from "./create.js";
 import {
   checkCommonOptions,
   DESCRIPTORS_FILE,
@@ -35,15 +35,7 @@ import {
 } from "./criu.js";
 import { checkId, errExist } from "./errors.js";
 import { destroy, loadContainer } from "./ops.js";
-import {
-  containerDir,
-  nowNs,
-  procStat,
-  rfc3339Nano,
-  saveState,
-  writeAtomic,
-  type ContainerState,
-} from "./state.js";
+import { containerDir } from "./state.js";
 
 export interface RestoreRequest extends RestoreCriuOptions {
   root: string;
@@ -182,12 +174,7 @@ export async function restoreContainer(o: RestoreRequest): Promise<number> {
     }
   };
   try {
-    cgroups = await loadCgroupManager({
-      cgroupsPath: config.cgroupsPath,
-      containerId: id,
-      resources: config.resources,
-      specDevicePaths: config.devices.map((d) => d.path),
-    });
+    cgroups = await cgroupManagerFor(config, id);
     cgroups.create();
     const cgroupPaths = cgroups.paths();
     makeMountpoints(config);
@@ -211,22 +198,8 @@ export async function restoreContainer(o: RestoreRequest): Promise<number> {
     const logPath = join(workPath ?? imagePath, RESTORE_LOG);
     await runCriu(o.criu, args, { type: "RESTORE", logPath, inheritStdio: true });
     pid = Number(readFileSync(pidFile, "utf8").trim());
-    const stat = procStat(pid);
-    if (!stat) throw new Error("the restored container init exited at once");
-    const state: ContainerState = {
-      id,
-      initPid: pid,
-      initStartTime: stat.startTime,
-      bundle,
-      rootfs: config.rootfs,
-      created: rfc3339Nano(nowNs()),
-      config,
-      cgroupPaths,
-      cgroupVersion: cgroups.version,
-      namespacePaths: {},
-    };
-    saveState(o.root, state);
-    if (o.pidFile) writeAtomic(resolve(o.pidFile), String(pid));
+    const state = recordInitState(o, { id, pid, bundle, config, cgroups, cgroupPaths });
+    if (!state) throw new Error("the restored container init exited at once");
   } catch (e) {
     if (pid > 0) {
       try {
