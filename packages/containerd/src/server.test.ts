@@ -2,14 +2,11 @@ import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import net from "node:net";
-import { tmpdir } from "node:os";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { AnySchema, FieldMaskSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Containers } from "@containerd-ts/gen/containerd/services/containers/v1/containers_pb.js";
 import { Events } from "@containerd-ts/gen/containerd/services/events/v1/events_pb.js";
 import { Introspection } from "@containerd-ts/gen/containerd/services/introspection/v1/introspection_pb.js";
@@ -21,25 +18,14 @@ import { ErrorKind, kindOf } from "@containerd-ts/errdefs";
 import { resolveConfig } from "./config.js";
 import { createLogger } from "./context.js";
 import { Daemon, serviceRegistrations } from "./server.js";
+import { testDaemon } from "./test-daemon.js";
 
 async function startDaemon(t: TestContext) {
-  const dir = mkdtempSync(join(tmpdir(), "ctd-server-"));
-  const config = resolveConfig({
-    address: join(dir, "c.sock"),
-    root: join(dir, "root"),
-    state: join(dir, "state"),
+  // the client buffers the whole oversized request; let its session hold it
+  const { d, transport, config, dir } = await testDaemon(t, "ctd-server-", {
+    maxSessionMemory: 100,
   });
-  const daemon = await Daemon.start(config, createLogger("error"));
-  const transport = createGrpcTransport({
-    baseUrl: "http://localhost",
-    // the client buffers the whole oversized request; let its session hold it
-    nodeOptions: { maxSessionMemory: 100, createConnection: () => net.connect(config.address) },
-  });
-  t.after(async () => {
-    await daemon.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { daemon, transport, config, dir };
+  return { daemon: d, transport, config, dir };
 }
 
 const ns = (n: string) => ({ headers: { "containerd-namespace": n } });

@@ -1,5 +1,6 @@
 import type { TestContext } from "node:test";
 import { mkdtempSync, rmSync } from "node:fs";
+import type http2 from "node:http2";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +17,8 @@ import { Daemon } from "./server.js";
 export async function testDaemon(
   t: Pick<TestContext, "after">,
   prefix: string,
-): Promise<{ d: Daemon; config: DaemonConfig; transport: Transport }> {
+  nodeOptions: http2.ClientSessionOptions = {},
+): Promise<{ d: Daemon; config: DaemonConfig; transport: Transport; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const config = resolveConfig({
     address: join(dir, "c.sock"),
@@ -26,11 +28,11 @@ export async function testDaemon(
   const d = await Daemon.start(config, createLogger("error"));
   const transport = createGrpcTransport({
     baseUrl: "http://localhost",
-    nodeOptions: { createConnection: () => net.connect(config.address) },
+    nodeOptions: { ...nodeOptions, createConnection: () => net.connect(config.address) },
   });
   t.after(async () => {
     await d.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { d, config, transport };
+  return { d, config, transport, dir };
 }

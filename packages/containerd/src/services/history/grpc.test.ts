@@ -1,38 +1,17 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Namespaces } from "@containerd-ts/gen/containerd/services/namespaces/v1/namespace_pb.js";
 import {
   EventHistory,
   type ReplayRequestSchema,
 } from "@containerd-ts/gen/containerd_ts/events/v1/history_pb.js";
-import { resolveConfig } from "../../config.js";
-import { createLogger } from "../../context.js";
-import { Daemon } from "../../server.js";
+import { testDaemon } from "../../test-daemon.js";
 
 async function startDaemon(t: TestContext) {
-  const dir = mkdtempSync(join(tmpdir(), "ctd-history-grpc-"));
-  const config = resolveConfig({
-    address: join(dir, "c.sock"),
-    root: join(dir, "root"),
-    state: join(dir, "state"),
-  });
-  const daemon = await Daemon.start(config, createLogger("error"));
-  const transport = createGrpcTransport({
-    baseUrl: "http://localhost",
-    nodeOptions: { createConnection: () => net.connect(config.address) },
-  });
-  t.after(async () => {
-    await daemon.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { transport } = await testDaemon(t, "ctd-history-grpc-");
   return {
     history: createClient(EventHistory, transport),
     namespaces: createClient(Namespaces, transport),
