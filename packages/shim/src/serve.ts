@@ -51,8 +51,7 @@ export async function serve(
     if (exiting) return;
     exiting = true;
     reaper.stop();
-    // the name goes first (open connections live on): whoever gets the Shutdown reply finds
-    // the socket already removed
+    // the name goes first (open connections live on); Shutdown removed it already
     if (address) rmSync(socketPath(address), { force: true });
     await server.close().catch(() => undefined);
     const flushed = await publisher.flush(FLUSH_ON_EXIT_MS);
@@ -67,7 +66,11 @@ export async function serve(
     sys,
     runtimeFactory: factory,
     publisher,
-    onShutdown: () => void exit(),
+    onShutdown: () => {
+      if (address) rmSync(socketPath(address), { force: true });
+      // after the Shutdown answer is written
+      setImmediate(() => void exit());
+    },
     log: (msg, err) => log.warn(msg, { error: (err as Error)?.message }),
   });
   const reaper = new Reaper(sys, (e) => service.handleExit(e));

@@ -173,8 +173,9 @@ export function taskApi(svc: TaskService): TtrpcServiceImpl<typeof Task> {
       };
     },
     async shutdown() {
-      // answer first: the shim goes away right after
-      setImmediate(() => svc.shutdown());
+      // decided before the answer, so whoever gets it finds the socket's name already gone
+      // (as containerd-shim-runc-v2 removes its socket first); the process exits after it
+      svc.shutdown();
       return {};
     },
   };
