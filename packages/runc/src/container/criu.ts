@@ -289,12 +289,15 @@ export function criuLogSummary(logPath: string): string | undefined {
 export function runCriu(
   binary: string,
   args: string[],
-  o: { type: string; logPath: string; inheritStdio?: boolean },
+  /** stdin: an fd given to criu as its fd 0 instead of ours (with inheritStdio) */
+  o: { type: string; logPath: string; inheritStdio?: boolean; stdin?: number },
 ): Promise<void> {
   return new Promise((resolveRun, reject) => {
     let stderr = "";
     const child = spawn(binary, args, {
-      stdio: o.inheritStdio ? "inherit" : ["ignore", "ignore", "pipe"],
+      stdio: o.inheritStdio
+        ? [o.stdin ?? "inherit", "inherit", "inherit"]
+        : ["ignore", "ignore", "pipe"],
     });
     child.stderr?.on("data", (b: Buffer) => {
       if (stderr.length < 4096) stderr += b.toString();

@@ -7,6 +7,8 @@ import {
   rmdirSync,
   rmSync,
   statSync,
+  fstatSync,
+  constants as fsConstants,
 } from "node:fs";
 import { dirname, join, posix, resolve } from "node:path";
 import { errInvalidArgument, errNotImplemented } from "@containerd-ts/errdefs/errors.js";
@@ -141,6 +143,26 @@ async function waitRestored(pid: number): Promise<number> {
  * and delete work as on a created one. Detached it returns at once; else it waits for the
  * init, exits with its status and deletes the container (runc's run does the same).
  */
+/**
+ * The real ctr always gives a task a stdin FIFO, which our shim hands to the container, so the
+ * image holds fd 0 as an external FIFO; a restore given no stdin has /dev/null there, onto
+ * which CRIU cannot put a FIFO. A fresh FIFO held open read-write stands in: reads wait, as
+ * they did before the checkpoint while the shim held the writer.
+ */
+function stdinStandIn(
+  descriptors: readonly string[],
+  dir: string,
+  sys: Pick<ReturnType<typeof libc>, "mkfifo">,
+): number | undefined {
+  if (!descriptors[0]?.startsWith("file[") || fstatSync(0).isFIFO()) return undefined;
+  const path = join(dir, "criu-stdin");
+  // the mode containerd's cio gives its FIFOs: CRIU checks it against the image
+  sys.mkfifo(path, 0o700);
+  const fd = openSync(path, fsConstants.O_RDWR);
+  rmSync(path);
+  return fd;
+}
+
 export async function restoreContainer(o: RestoreRequest): Promise<number> {
   const id = checkId(o.id);
   const bundle = resolve(o.bundle || process.cwd());
@@ -196,7 +218,12 @@ export async function restoreContainer(o: RestoreRequest): Promise<number> {
       },
     );
     const logPath = join(workPath ?? imagePath, RESTORE_LOG);
-    await runCriu(o.criu, args, { type: "RESTORE", logPath, inheritStdio: true });
+    const stdin = stdinStandIn(descriptors, dir, sys);
+    try {
+      await runCriu(o.criu, args, { type: "RESTORE", logPath, inheritStdio: true, stdin });
+    } finally {
+      if (stdin !== undefined) closeSync(stdin);
+    }
     pid = Number(readFileSync(pidFile, "utf8").trim());
     const state = recordInitState(o, { id, pid, bundle, config, cgroups, cgroupPaths });
     if (!state) throw new Error("the restored container init exited at once");
