@@ -107,8 +107,10 @@ test("grpc snapshots: a lease header holds what is prepared; deleting the lease 
     code(Code.NotFound),
   );
   const dir = join(root, "io.containerd.snapshotter.v1.native", "snapshots");
-  for (let i = 0; i < 100 && existsSync(m!.source); i++)
+  // the collection renames the directory (rm-<id>) before removing it: wait for both steps
+  for (let i = 0; i < 100 && readdirSync(dir).length > 0; i++)
     await new Promise((r) => setTimeout(r, 20));
+  assert.ok(!existsSync(m!.source));
   assert.deepEqual(readdirSync(dir), []);
 });
 
