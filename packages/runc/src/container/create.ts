@@ -75,6 +75,19 @@ export function readBundleConfig(bundle: string, id: string) {
  * the namespaces on the main thread, spawn the init, run createRuntime hooks when it asks,
  * and record state.json + the pid file once it is ready (blocked on the exec fifo).
  */
+/** Makes the container's state dir; an existing one means the id is taken (runc's error). */
+export function claimContainerDir(root: string, id: string): string {
+  const dir = containerDir(root, id);
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dir, { mode: 0o711 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw errExist();
+    throw e;
+  }
+  return dir;
+}
+
 /** The cgroup manager for a container's config (create and restore put the init there). */
 export function cgroupManagerFor(config: ContainerConfig, id: string): Promise<Cgroups> {
   return loadCgroupManager({
@@ -133,14 +146,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   if (!config.process.terminal && o.consoleSocket)
     throw errInvalidArgument("cannot use console socket if runc will not detach or allocate tty");
   if (config.seccomp) await checkSeccomp(config.seccomp);
-  const dir = containerDir(o.root, id);
-  mkdirSync(o.root, { recursive: true, mode: 0o700 });
-  try {
-    mkdirSync(dir, { mode: 0o711 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw errExist();
-    throw e;
-  }
+  const dir = claimContainerDir(o.root, id);
   const sys = libc();
   let cgroups: Cgroups | undefined;
   let child: ChildProcess | undefined;

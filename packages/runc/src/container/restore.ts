@@ -24,7 +24,12 @@ import { secureJoin } from "../init/securejoin.js";
 import type { ContainerConfig } from "../spec/config.js";
 import type { Cgroups } from "./cgroup.js";
 import { forwardSignals } from "./child.js";
-import { cgroupManagerFor, readBundleConfig, recordInitState } from "./create.js";
+import {
+  cgroupManagerFor,
+  claimContainerDir,
+  readBundleConfig,
+  recordInitState,
+} from "./create.js";
 import {
   checkCommonOptions,
   DESCRIPTORS_FILE,
@@ -35,9 +40,8 @@ import {
   runCriu,
   type RestoreCriuOptions,
 } from "./criu.js";
-import { checkId, errExist } from "./errors.js";
+import { checkId } from "./errors.js";
 import { destroy, loadContainer } from "./ops.js";
-import { containerDir } from "./state.js";
 
 export interface RestoreRequest extends RestoreCriuOptions {
   root: string;
@@ -173,14 +177,7 @@ export async function restoreContainer(o: RestoreRequest): Promise<number> {
   const imagePath = resolve(o.imagePath || join(process.cwd(), "checkpoint"));
   const descriptors = readDescriptors(imagePath);
   const workPath = o.workPath ? resolve(o.workPath) : undefined;
-  const dir = containerDir(o.root, id);
-  mkdirSync(o.root, { recursive: true, mode: 0o700 });
-  try {
-    mkdirSync(dir, { mode: 0o711 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw errExist();
-    throw e;
-  }
+  const dir = claimContainerDir(o.root, id);
   const sys = libc();
   const criuRoot = join(dir, CRIU_ROOT);
   let cgroups: Cgroups | undefined;
